@@ -1,0 +1,72 @@
+"""Flowkey: a self-hosted booking link for small businesses."""
+from __future__ import annotations
+
+from flask import Flask
+
+from app.config import INSTANCE, Config
+
+
+def create_app(config: type[Config] | None = None) -> Flask:
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_path=str(INSTANCE))
+    app.config.from_object(config or Config)
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_errors(app)
+    register_cli(app)
+    register_template_helpers(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from app import models  # noqa: F401  (register the mappers before anything queries)
+    from app.extensions import csrf, db, htmx, limiter, login_manager, migrate
+    from app.services.locks import install_sqlite_locking
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(app.root_path + "/../migrations"))
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Please log in to see that page."
+    csrf.init_app(app)
+    htmx.init_app(app)
+    limiter.init_app(app)
+    with app.app_context():
+        install_sqlite_locking(db.engine)
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        from app.models import User
+
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+
+def register_blueprints(app: Flask) -> None:
+    from app.api import bp as api_bp
+    from app.auth import bp as auth_bp
+    from app.dashboard import bp as dashboard_bp
+    from app.public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(dashboard_bp, url_prefix="/dashboard")
+    app.register_blueprint(api_bp, url_prefix="/api")
+
+
+def register_errors(app: Flask) -> None:
+    from app.errors import register
+
+    register(app)
+
+
+def register_cli(app: Flask) -> None:
+    from app.cli import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from app.web import register
+
+    register(app)

@@ -1,0 +1,54 @@
+"""Configuration read once from the environment (12-factor).
+
+Defaults run on a laptop: SQLite under ``instance/``, no Redis, e-mail written to files.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+INSTANCE = ROOT / "instance"
+
+
+def _database_url(value: str | None) -> str:
+    if not value:
+        return f"sqlite:///{INSTANCE / 'flowkey.db'}"
+    # Heroku-style URLs and plain "postgresql://" both mean psycopg 3 here.
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value[len(prefix):]
+    return value
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    SQLALCHEMY_DATABASE_URI = _database_url(os.environ.get("DATABASE_URL"))
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    REDIS_URL = os.environ.get("REDIS_URL") or None
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    # Flask-Limiter: memory storage is per process; set RATELIMIT_STORAGE_URI=redis://... when
+    # several processes serve the app so the limits are shared.
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI") or os.environ.get("REDIS_URL") or "memory://"
+    RATELIMIT_HEADERS_ENABLED = True
+    BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "10 per minute")
+    LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    WTF_CSRF_TIME_LIMIT = None  # a booking page left open over lunch must still submit
+    MAX_CONTENT_LENGTH = 256 * 1024
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret"
+    SQLALCHEMY_DATABASE_URI = _database_url(os.environ.get("TEST_DATABASE_URL")) if os.environ.get(
+        "TEST_DATABASE_URL"
+    ) else "sqlite://"
+    RATELIMIT_STORAGE_URI = "memory://"
+    RATELIMIT_ENABLED = True
+    BOOKING_RATE_LIMIT = "1000 per minute"
+    LOGIN_RATE_LIMIT = "1000 per minute"
+    WTF_CSRF_ENABLED = False
+    BASE_URL = "http://localhost"

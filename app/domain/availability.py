@@ -1,0 +1,283 @@
+"""The availability engine: which slots of a service are free, per staff member and merged.
+
+Pure: takes plain values and returns plain values. Rules (DESIGN.md, "Time"):
+
+* Weekly hours and date overrides are wall-clock times in the staff member's IANA zone. They are
+  expanded per calendar date and only then converted to UTC instants, so a 09:00-17:00 rule is
+  09:00-17:00 local (8 hours) on every date, DST or not.
+* Slot starts step by the service's interval in wall-clock time from the start of each working
+  interval. A wall-clock start that does not exist (spring-forward gap) gives no slot; an
+  ambiguous one (fall-back) is taken once, at its first occurrence (``fold=0``). The slot's end is
+  its start plus the duration in real minutes and must not pass the end of the working interval.
+* Every interval is half-open ``[start, end)``.
+* Buffers pad both sides: an existing booking blocks ``[start - its before, end + its after)`` and a
+  candidate needs ``[start - its before, end + its after)`` clear of every block, so a 15-minute
+  after-buffer on one lesson and a 15-minute before-buffer on the next keep 30 minutes between
+  them. Buffers may fall outside working hours; the slot itself may not.
+* Capacity: bookings of the *same* service at the *same* start and end with the same staff member
+  share the slot's seats instead of blocking it; ``available_spots = capacity - seats taken``.
+* Minimum notice and maximum advance are measured from ``now``: a slot is offered only if
+  ``now + min_notice <= start <= now + max_advance``.
+
+All instants (``now``, busy intervals, slot starts/ends) are timezone-aware datetimes; results are
+in UTC. Dates in a requested range are calendar dates in ``range_timezone`` (the business zone).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+UTC = timezone.utc
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """A wall-clock interval ``[start, end)`` within one day; ``end`` must be after ``start``."""
+
+    start: time
+    end: time
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise ValueError(f"interval end {self.end} must be after start {self.start}")
+
+
+@dataclass(frozen=True)
+class WeeklyRule:
+    """Working hours on one weekday (0 = Monday ... 6 = Sunday), wall-clock in the staff zone."""
+
+    weekday: int
+    start: time
+    end: time
+
+
+@dataclass(frozen=True)
+class Busy:
+    """Time already held by a booking: ``[start, end)`` plus the booking's own buffers (minutes).
+
+    ``service_id`` and ``seats`` let bookings of the same service at the same time share capacity.
+    """
+
+    start: datetime
+    end: datetime
+    buffer_before: int = 0
+    buffer_after: int = 0
+    service_id: int | None = None
+    seats: int = 1
+
+    @property
+    def blocked_start(self) -> datetime:
+        return self.start - timedelta(minutes=self.buffer_before)
+
+    @property
+    def blocked_end(self) -> datetime:
+        return self.end + timedelta(minutes=self.buffer_after)
+
+
+@dataclass(frozen=True)
+class StaffSchedule:
+    """One staff member's hours and holds.
+
+    ``overrides`` maps a date to the intervals that replace that date's weekly hours; an empty
+    tuple means unavailable all day.
+    """
+
+    staff_id: int
+    timezone: str
+    weekly: Sequence[WeeklyRule] = ()
+    overrides: Mapping[date, Sequence[TimeRange]] = field(default_factory=dict)
+    busy: Sequence[Busy] = ()
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What is being booked. Minutes throughout; ``interval`` defaults to ``duration``."""
+
+    id: int
+    duration: int
+    capacity: int = 1
+    interval: int | None = None
+    buffer_before: int = 0
+    buffer_after: int = 0
+
+    @property
+    def step(self) -> int:
+        return self.interval or self.duration
+
+
+@dataclass(frozen=True)
+class BookingWindow:
+    """How soon and how far ahead a slot may be booked, measured from ``now``."""
+
+    min_notice_minutes: int = 0
+    max_advance_days: int = 365
+
+
+@dataclass(frozen=True, order=True)
+class Slot:
+    """A bookable slot: UTC instants ``[start, end)``, seats left and the staff member offering it."""
+
+    start: datetime
+    end: datetime
+    available_spots: int
+    staff_id: int
+
+
+def _wall_to_utc(day: date, wall: time, tz: ZoneInfo) -> datetime | None:
+    """The UTC instant of a wall-clock time, or ``None`` if it does not exist that day (DST gap).
+
+    An ambiguous time resolves to its first occurrence (``fold=0``).
+    """
+    local = datetime.combine(day, wall, tzinfo=tz)
+    instant = local.astimezone(UTC)
+    if instant.astimezone(tz).replace(tzinfo=None) != local.replace(tzinfo=None):
+        return None
+    return instant
+
+
+def _boundary_to_utc(day: date, wall: time, tz: ZoneInfo) -> datetime:
+    """A working-interval boundary as UTC; a boundary inside a DST gap moves to the gap's end."""
+    local = datetime.combine(day, wall)
+    while (instant := _wall_to_utc(local.date(), local.time(), tz)) is None:
+        local += timedelta(minutes=1)  # gaps are whole minutes and at most a few hours long
+    return instant
+
+
+def working_intervals(schedule: StaffSchedule, day: date) -> list[TimeRange]:
+    """The wall-clock working intervals of ``day``: its override if any, else its weekly rules."""
+    if day in schedule.overrides:
+        return sorted(schedule.overrides[day], key=lambda r: r.start)
+    weekday = day.weekday()
+    return sorted(
+        (TimeRange(r.start, r.end) for r in schedule.weekly if r.weekday == weekday), key=lambda r: r.start
+    )
+
+
+def _candidate_starts(day: date, interval: TimeRange, step: int, tz: ZoneInfo) -> Iterable[tuple[datetime, datetime]]:
+    """Yield ``(slot_start_utc, interval_end_utc)`` for every existing wall-clock step in ``interval``."""
+    end_utc = _boundary_to_utc(day, interval.end, tz)
+    wall = datetime.combine(day, interval.start)
+    wall_end = datetime.combine(day, interval.end)
+    seen: set[datetime] = set()
+    while wall < wall_end:
+        start_utc = _wall_to_utc(day, wall.time(), tz)
+        if start_utc is not None and start_utc not in seen:
+            seen.add(start_utc)
+            yield start_utc, end_utc
+        wall += timedelta(minutes=step)
+
+
+def _daterange(first: date, last: date) -> Iterable[date]:
+    day = first
+    while day <= last:
+        yield day
+        day += timedelta(days=1)
+
+
+def staff_slots(
+    service: ServiceSpec,
+    schedule: StaffSchedule,
+    window: BookingWindow,
+    now: datetime,
+    start_date: date,
+    end_date: date,
+    range_timezone: str,
+) -> list[Slot]:
+    """Free slots of ``service`` with one staff member whose local start date (in
+    ``range_timezone``) falls in ``[start_date, end_date]`` (inclusive), sorted by start.
+
+    Raises ``ValueError`` for a naive ``now`` or an unknown zone (``ZoneInfoNotFoundError``).
+    """
+    if now.tzinfo is None:
+        raise ValueError("now must be timezone-aware")
+    staff_tz = ZoneInfo(schedule.timezone)
+    range_tz = ZoneInfo(range_timezone)
+    earliest = now + timedelta(minutes=window.min_notice_minutes)
+    latest = now + timedelta(days=window.max_advance_days)
+    duration = timedelta(minutes=service.duration)
+    pad_before = timedelta(minutes=service.buffer_before)
+    pad_after = timedelta(minutes=service.buffer_after)
+
+    # The staff zone may be up to a day away from the range zone: expand one extra day each side.
+    blocks = sorted(
+        (b for b in schedule.busy), key=lambda b: b.blocked_start
+    )
+    slots: list[Slot] = []
+    for day in _daterange(start_date - timedelta(days=1), end_date + timedelta(days=1)):
+        for interval in working_intervals(schedule, day):
+            for start, interval_end in _candidate_starts(day, interval, service.step, staff_tz):
+                end = start + duration
+                if end > interval_end or start < earliest or start > latest:
+                    continue
+                local_day = start.astimezone(range_tz).date()
+                if not start_date <= local_day <= end_date:
+                    continue
+                spots = _spots_left(service, start, end, start - pad_before, end + pad_after, blocks)
+                if spots > 0:
+                    slots.append(Slot(start, end, spots, schedule.staff_id))
+    slots.sort()
+    return slots
+
+
+def _spots_left(
+    service: ServiceSpec,
+    start: datetime,
+    end: datetime,
+    need_from: datetime,
+    need_to: datetime,
+    blocks: Sequence[Busy],
+) -> int:
+    seats_taken = 0
+    for block in blocks:
+        if block.blocked_start >= need_to:
+            break  # sorted by blocked_start: nothing later can overlap
+        if block.blocked_end <= need_from:
+            continue
+        if block.service_id == service.id and block.start == start and block.end == end:
+            seats_taken += block.seats
+            continue
+        return 0
+    return max(service.capacity - seats_taken, 0)
+
+
+def compute_slots(
+    service: ServiceSpec,
+    schedules: Sequence[StaffSchedule],
+    window: BookingWindow,
+    now: datetime,
+    start_date: date,
+    end_date: date,
+    range_timezone: str,
+) -> dict[int, list[Slot]]:
+    """Free slots per staff member: ``{staff_id: [Slot, ...]}`` (see :func:`staff_slots`)."""
+    return {
+        s.staff_id: staff_slots(service, s, window, now, start_date, end_date, range_timezone) for s in schedules
+    }
+
+
+def merge_slots(per_staff: Mapping[int, Sequence[Slot]]) -> list[Slot]:
+    """Merge per-staff slots into one list, one slot per ``(start, end)``.
+
+    Where several staff members offer the same slot, the merged slot names the one with the most
+    seats left (lowest id on a tie) and ``available_spots`` is that staff member's count, which is
+    the most one booking can take.
+    """
+    best: dict[tuple[datetime, datetime], Slot] = {}
+    for staff_id in sorted(per_staff):
+        for slot in per_staff[staff_id]:
+            key = (slot.start, slot.end)
+            current = best.get(key)
+            if current is None or slot.available_spots > current.available_spots:
+                best[key] = slot
+    return sorted(best.values())
+
+
+def group_by_local_date(slots: Iterable[Slot], tz_name: str) -> dict[date, list[Slot]]:
+    """Group slots by their start's calendar date in ``tz_name``, keeping order."""
+    tz = ZoneInfo(tz_name)
+    grouped: dict[date, list[Slot]] = {}
+    for slot in slots:
+        grouped.setdefault(slot.start.astimezone(tz).date(), []).append(slot)
+    return grouped

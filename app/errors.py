@@ -1,0 +1,57 @@
+"""Error pages and JSON errors: a human message on pages, ``{"error": {...}}`` under /api."""
+from __future__ import annotations
+
+from flask import Flask, jsonify, request
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+
+from app.services.errors import ServiceError
+
+
+def is_api_request() -> bool:
+    return request.path.startswith("/api/")
+
+
+def json_error(status: int, code: str, message: str, fields: dict | None = None, **extra):
+    body = {"error": {"code": code, "message": message, "fields": fields or {}, **extra}}
+    return jsonify(body), status
+
+
+def register(app: Flask) -> None:
+    from app.web import render
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc: CSRFError):
+        message = "Your form expired or was sent from elsewhere. Please reload the page and try again."
+        if is_api_request():
+            return json_error(400, "csrf_failed", message)
+        return render("errors/error.html", status=400, code=400, title="Please try again", message=message)
+
+    @app.errorhandler(ServiceError)
+    def service_error(exc: ServiceError):
+        if is_api_request():
+            return json_error(exc.status_code, exc.code, exc.message, exc.fields)
+        return render("errors/error.html", status=exc.status_code, code=exc.status_code, title="Sorry", message=exc.message)
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException):
+        code = exc.code or 500
+        titles = {404: "Page not found", 405: "Not allowed", 429: "Too many requests", 413: "Too large"}
+        messages = {
+            404: "We couldn't find that page. Check the link you were given.",
+            429: "You're going a little fast. Please wait a minute and try again.",
+        }
+        message = messages.get(code, exc.description or "")
+        if is_api_request():
+            return json_error(code, (exc.name or "error").lower().replace(" ", "_"), message)
+        return render("errors/error.html", status=code, code=code, title=titles.get(code, exc.name), message=message)
+
+    @app.errorhandler(500)
+    def server_error(exc):
+        from app.extensions import db
+
+        db.session.rollback()
+        message = "Something went wrong on our side. Please try again."
+        if is_api_request():
+            return json_error(500, "server_error", message)
+        return render("errors/error.html", status=500, code=500, title="Something went wrong", message=message)

@@ -1,0 +1,32 @@
+"""SQLAlchemy 2.0 typed models. Every instant is stored as UTC (``DateTime(timezone=True)``)."""
+from app.models.base import utcnow
+from app.models.booking import Booking, BookingEvent, BookingStatus, Client
+from app.models.business import (
+    Business,
+    BookingSettings,
+    DateOverride,
+    Service,
+    StaffMember,
+    WeeklyHours,
+    service_staff,
+)
+from app.models.user import ApiKey, Membership, Role, User
+
+__all__ = [
+    "ApiKey",
+    "Booking",
+    "BookingEvent",
+    "BookingSettings",
+    "BookingStatus",
+    "Business",
+    "Client",
+    "DateOverride",
+    "Membership",
+    "Role",
+    "Service",
+    "StaffMember",
+    "User",
+    "WeeklyHours",
+    "service_staff",
+    "utcnow",
+]

@@ -1,0 +1,195 @@
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    Enum,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Table,
+    Text,
+    Time,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.extensions import db
+from app.models.base import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from app.models.user import Membership, User
+
+
+class LocationKind(str, enum.Enum):
+    IN_PERSON = "in_person"
+    PHONE = "phone"
+    VIDEO = "video"
+
+
+def _enum(cls, length=20):
+    return Enum(cls, native_enum=False, length=length, values_callable=lambda e: [m.value for m in e])
+
+
+class Business(db.Model):
+    __tablename__ = "business"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(120))
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    address: Mapped[str] = mapped_column(String(255), default="")
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    email: Mapped[str] = mapped_column(String(255), default="")
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    currency: Mapped[str] = mapped_column(String(3), default="USD")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    memberships: Mapped[list["Membership"]] = relationship(back_populates="business", cascade="all, delete-orphan")
+    settings: Mapped["BookingSettings"] = relationship(back_populates="business", uselist=False, cascade="all, delete-orphan")
+    staff: Mapped[list["StaffMember"]] = relationship(back_populates="business", order_by="StaffMember.id", cascade="all, delete-orphan")
+    services: Mapped[list["Service"]] = relationship(back_populates="business", order_by="Service.id", cascade="all, delete-orphan")
+
+
+class BookingSettings(db.Model):
+    """Per-business booking link settings, exactly the fields of booking-links-plan.md."""
+
+    __tablename__ = "booking_settings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"), unique=True)
+    requires_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    buffer_time_minutes: Mapped[int] = mapped_column(Integer, default=15)
+    booking_expiry_hours: Mapped[int] = mapped_column(Integer, default=24)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    auto_approve_returning_clients: Mapped[bool] = mapped_column(Boolean, default=False)
+    max_advance_booking_days: Mapped[int] = mapped_column(Integer, default=30)
+    min_advance_booking_hours: Mapped[int] = mapped_column(Integer, default=2)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+    business: Mapped[Business] = relationship(back_populates="settings")
+
+
+class StaffMember(db.Model):
+    """Someone whose time can be booked. Availability is computed per staff member."""
+
+    __tablename__ = "staff_member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"), index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    display_name: Mapped[str] = mapped_column(String(120))
+    # None means "the business's zone"; see effective_timezone.
+    timezone: Mapped[str | None] = mapped_column(String(64))
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    business: Mapped[Business] = relationship(back_populates="staff")
+    user: Mapped["User | None"] = relationship()
+    weekly_hours: Mapped[list["WeeklyHours"]] = relationship(
+        back_populates="staff", cascade="all, delete-orphan", order_by="(WeeklyHours.weekday, WeeklyHours.start_time)"
+    )
+    overrides: Mapped[list["DateOverride"]] = relationship(
+        back_populates="staff", cascade="all, delete-orphan", order_by="DateOverride.date"
+    )
+
+    @property
+    def effective_timezone(self) -> str:
+        return self.timezone or self.business.timezone
+
+
+class WeeklyHours(db.Model):
+    """A weekly working interval in the staff member's wall-clock time (weekday 0 = Monday)."""
+
+    __tablename__ = "weekly_hours"
+    __table_args__ = (
+        CheckConstraint("weekday >= 0 AND weekday <= 6", name="weekday_range"),
+        CheckConstraint("end_time > start_time", name="end_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id", ondelete="CASCADE"), index=True)
+    weekday: Mapped[int] = mapped_column(Integer)
+    start_time: Mapped[time] = mapped_column(Time)
+    end_time: Mapped[time] = mapped_column(Time)
+
+    staff: Mapped[StaffMember] = relationship(back_populates="weekly_hours")
+
+
+class DateOverride(db.Model):
+    """Hours for one date replacing the weekly hours; an empty ``intervals`` list = unavailable.
+
+    ``intervals`` is a JSON list of ``["HH:MM", "HH:MM"]`` pairs in the staff member's zone.
+    """
+
+    __tablename__ = "date_override"
+    __table_args__ = (UniqueConstraint("staff_id", "date"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id", ondelete="CASCADE"))
+    date: Mapped[date] = mapped_column(Date)
+    intervals: Mapped[list] = mapped_column(JSON, default=list)
+
+    staff: Mapped[StaffMember] = relationship(back_populates="overrides")
+
+    @property
+    def is_unavailable(self) -> bool:
+        return not self.intervals
+
+
+service_staff = Table(
+    "service_staff",
+    db.metadata,
+    Column("service_id", ForeignKey("service.id", ondelete="CASCADE"), primary_key=True),
+    Column("staff_id", ForeignKey("staff_member.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Service(db.Model):
+    __tablename__ = "service"
+    __table_args__ = (
+        CheckConstraint("duration_minutes > 0", name="duration_positive"),
+        CheckConstraint("capacity >= 1", name="capacity_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text, default="")
+    duration_minutes: Mapped[int] = mapped_column(Integer)
+    price: Mapped[Decimal] = mapped_column(Numeric(10, 2), default=Decimal("0.00"))
+    capacity: Mapped[int] = mapped_column(Integer, default=1)
+    # None = use the business default (0 before, BookingSettings.buffer_time_minutes after).
+    buffer_before_minutes: Mapped[int | None] = mapped_column(Integer)
+    buffer_after_minutes: Mapped[int | None] = mapped_column(Integer)
+    # None = the duration.
+    slot_interval_minutes: Mapped[int | None] = mapped_column(Integer)
+    is_bookable: Mapped[bool] = mapped_column(Boolean, default=True)
+    location_kind: Mapped[LocationKind] = mapped_column(_enum(LocationKind), default=LocationKind.IN_PERSON)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    business: Mapped[Business] = relationship(back_populates="services")
+    staff: Mapped[list[StaffMember]] = relationship(secondary=service_staff, order_by="StaffMember.id")
+
+    @property
+    def interval_minutes(self) -> int:
+        return self.slot_interval_minutes or self.duration_minutes
+
+    def buffers(self, settings: BookingSettings) -> tuple[int, int]:
+        """Effective (before, after) buffer minutes: the service's own, else the business default."""
+        before = self.buffer_before_minutes if self.buffer_before_minutes is not None else 0
+        after = self.buffer_after_minutes if self.buffer_after_minutes is not None else settings.buffer_time_minutes
+        return before, after
+
+    @property
+    def eligible_staff(self) -> list[StaffMember]:
+        return [s for s in self.staff if s.is_active]

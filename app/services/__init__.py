@@ -1,0 +1,1 @@
+"""Services own transactions: load rows, call the pure domain, write, commit."""

@@ -1,0 +1,307 @@
+"""Creating bookings and moving them through the state machine.
+
+Every public function here is one transaction: it locks what it must (see
+:mod:`app.services.locks`), re-checks availability inside the lock, writes the booking, an audit
+:class:`BookingEvent`, and commits. Errors are :mod:`app.services.errors` exceptions; on any error
+the transaction is rolled back and nothing is written.
+"""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.domain.booking_state import BookingStatus, IllegalTransition, transition
+from app.extensions import db
+from app.models import Booking, BookingEvent, Business, Client, Service, User, utcnow
+from app.services import availability_service
+from app.services.errors import BookingClosed, Conflict, NotFound, SlotUnavailable, ValidationFailed
+from app.services.locks import begin_write
+
+# Crockford-style alphabet without 0/O/1/I/L: readable over the phone, 31^6 ~ 887 million codes.
+_REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+
+def new_reference() -> str:
+    """A random booking reference like ``FK-7Q4M2X``."""
+    return "FK-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6))
+
+
+@dataclass(frozen=True)
+class BookingRequest:
+    """A validated request to book. ``start`` is an aware instant; ``client_email`` is lower-cased
+    and ``client_phone`` E.164 (see :mod:`app.services.clients`); at least one of them is set."""
+
+    service_id: int
+    start: datetime
+    client_name: str
+    client_email: str | None
+    client_phone: str | None
+    client_timezone: str
+    notes: str = ""
+    seats: int = 1
+    staff_id: int | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class BookingResult:
+    booking: Booking
+    created: bool  # False when an earlier request with the same idempotency key answered
+
+
+def _find_by_idempotency_key(business_id: int, key: str | None) -> Booking | None:
+    if not key:
+        return None
+    return db.session.scalar(select(Booking).where(Booking.business_id == business_id, Booking.idempotency_key == key))
+
+
+def _upsert_client(business_id: int, name: str, email: str | None, phone: str | None) -> tuple[Client, bool]:
+    """Find the business's client by e-mail, else by phone, or create one. Returns (client, returning)."""
+    client = None
+    if email:
+        client = db.session.scalar(select(Client).where(Client.business_id == business_id, Client.email == email).limit(1))
+    if client is None and phone:
+        client = db.session.scalar(select(Client).where(Client.business_id == business_id, Client.phone == phone).limit(1))
+    if client is None:
+        client = Client(business_id=business_id, name=name, email=email, phone=phone)
+        db.session.add(client)
+        db.session.flush()
+        return client, False
+    client.name = name or client.name
+    client.email = client.email or email
+    client.phone = client.phone or phone
+    returning = db.session.scalar(
+        select(func.count(Booking.id)).where(
+            Booking.client_id == client.id, Booking.status.in_([BookingStatus.CONFIRMED, BookingStatus.COMPLETED])
+        )
+    )
+    return client, bool(returning)
+
+
+def _record(booking: Booking, from_status: BookingStatus | None, to_status: BookingStatus, actor: User | None = None, note: str = "", **data) -> None:
+    db.session.add(
+        BookingEvent(booking=booking, from_status=from_status, to_status=to_status, actor_user_id=actor.id if actor else None, note=note, data=data)
+    )
+
+
+def _pick_slot(business: Business, service: Service, start: datetime, seats: int, staff_id: int | None, now: datetime):
+    """The staff member's slot starting at ``start`` with at least ``seats`` left, or raise."""
+    local_date = start.astimezone(ZoneInfo(business.timezone)).date()
+    per_staff = availability_service.slots_per_staff(business, service, local_date, local_date, now, staff_id)
+    candidates = [
+        slot for slots in per_staff.values() for slot in slots if slot.start == start and slot.available_spots >= seats
+    ]
+    if not candidates:
+        return None
+    # Most seats left first, then lowest staff id: fills one instructor's class before the next.
+    candidates.sort(key=lambda s: (-s.available_spots, s.staff_id))
+    return candidates[0]
+
+
+def create_booking(business: Business, request: BookingRequest, now: datetime | None = None) -> BookingResult:
+    """Book ``request`` at ``business``.
+
+    Returns the new booking (``confirmed``, or ``pending`` with ``expires_at`` when the business
+    requires approval and the client is not an auto-approved returning one), or the earlier
+    booking with the same idempotency key.
+
+    Raises :class:`BookingClosed` (link off), :class:`NotFound` (service/staff not bookable here),
+    :class:`ValidationFailed` (seats over capacity), :class:`SlotUnavailable` with the nearest
+    alternatives (time not free, in the past, outside hours or full).
+    """
+    now = now or utcnow()
+    existing = _find_by_idempotency_key(business.id, request.idempotency_key)
+    if existing is not None:
+        return BookingResult(existing, created=False)
+    settings = business.settings
+    if not settings.is_active:
+        raise BookingClosed(f"{business.name} is not taking bookings right now.")
+    service = db.session.get(Service, request.service_id)
+    if service is None or service.business_id != business.id or not (service.is_active and service.is_bookable):
+        raise NotFound("That service is not available.", {"service_id": "Unknown service."})
+    staff = availability_service.eligible_staff(service, request.staff_id)
+    if not staff:
+        raise NotFound("That staff member does not offer this service.", {"staff_id": "Unknown staff member."})
+    if request.seats > service.capacity:
+        raise ValidationFailed(
+            f"At most {service.capacity} seat(s) per booking.", {"seats": f"At most {service.capacity} seat(s)."}
+        )
+    business_id, business_name = business.id, business.name
+    start = request.start.astimezone(availability_service.engine.UTC)
+
+    begin_write(db.session, [s.id for s in staff])
+    try:
+        # Another request with the same key may have committed while we waited for the lock.
+        existing = _find_by_idempotency_key(business_id, request.idempotency_key)
+        if existing is not None:
+            db.session.rollback()
+            return BookingResult(existing, created=False)
+        slot = _pick_slot(business, service, start, request.seats, request.staff_id, now)
+        if slot is None:
+            db.session.rollback()
+            raise SlotUnavailable(
+                "That time is no longer available. Please pick another.",
+                availability_service.nearest_alternatives(business, service, start, now, staff_id=request.staff_id),
+            )
+        client, returning = _upsert_client(business_id, request.client_name, request.client_email, request.client_phone)
+        needs_approval = settings.requires_approval and not (returning and settings.auto_approve_returning_clients)
+        before, after = service.buffers(settings)
+        booking = Booking(
+            reference=new_reference(),
+            business_id=business_id,
+            service_id=service.id,
+            staff_id=slot.staff_id,
+            client=client,
+            start_at=slot.start,
+            end_at=slot.end,
+            buffer_before_minutes=before,
+            buffer_after_minutes=after,
+            seats=request.seats,
+            client_name=request.client_name,
+            client_email=request.client_email,
+            client_phone=request.client_phone,
+            client_timezone=request.client_timezone,
+            notes=request.notes,
+            status=BookingStatus.PENDING if needs_approval else BookingStatus.CONFIRMED,
+            idempotency_key=request.idempotency_key,
+            created_at=now,
+        )
+        if needs_approval:
+            # A request cannot hold a slot past the slot itself.
+            booking.expires_at = min(now + timedelta(hours=settings.booking_expiry_hours), slot.start)
+        else:
+            booking.approved_at = now
+        db.session.add(booking)
+        _record(booking, None, booking.status, note="booked online", auto_approved=bool(settings.requires_approval and not needs_approval))
+        db.session.commit()
+    except IntegrityError:
+        # Unique idempotency key (a concurrent duplicate) or, very rarely, a reference collision.
+        db.session.rollback()
+        existing = _find_by_idempotency_key(business_id, request.idempotency_key)
+        if existing is not None:
+            return BookingResult(existing, created=False)
+        raise
+    except BaseException:
+        db.session.rollback()
+        raise
+    return BookingResult(booking, created=True)
+
+
+def get_booking(business: Business, booking_id: int) -> Booking:
+    """The business's booking ``booking_id``, or :class:`NotFound` (also for another business's)."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.business_id != business.id:
+        raise NotFound("No such booking.")
+    return booking
+
+
+def _locked_booking(business: Business, booking_id: int) -> Booking:
+    booking = get_booking(business, booking_id)
+    begin_write(db.session, [booking.staff_id])
+    db.session.refresh(booking)  # the state as of the lock, not as first read
+    return booking
+
+
+def _move(booking: Booking, target: BookingStatus, actor: User | None, note: str = "", **data) -> None:
+    current = booking.status
+    try:
+        transition(current, target)
+    except IllegalTransition as exc:
+        raise Conflict(f"This booking is {current.label}; it cannot be {target.label}.") from exc
+    booking.status = target
+    _record(booking, current, target, actor, note, **data)
+
+
+def approve(business: Business, booking_id: int, actor: User | None, now: datetime | None = None) -> Booking:
+    """Confirm a pending request after re-checking its slot inside the lock.
+
+    Raises :class:`NotFound`, :class:`Conflict` (not pending, or expired), or
+    :class:`SlotUnavailable` when another booking took the time meanwhile.
+    """
+    now = now or utcnow()
+    booking = _locked_booking(business, booking_id)
+    try:
+        if booking.status == BookingStatus.PENDING and booking.expires_at and booking.expires_at <= now:
+            _move(booking, BookingStatus.EXPIRED, None, "expired before approval")
+            db.session.commit()
+            raise Conflict("This request expired before it was approved.")
+        if booking.status != BookingStatus.PENDING:
+            raise Conflict(f"This booking is {booking.status.label}; only requests awaiting approval can be approved.")
+        local_date = booking.start_at.astimezone(ZoneInfo(business.timezone)).date()
+        per_staff = availability_service.slots_per_staff(
+            business, booking.service, local_date, local_date, now=min(now, booking.start_at),
+            staff_id=booking.staff_id, exclude_booking_id=booking.id,
+        )
+        free = any(
+            s.start == booking.start_at and s.end == booking.end_at and s.available_spots >= booking.seats
+            for s in per_staff.get(booking.staff_id, [])
+        )
+        if not free and booking.start_at > now:
+            raise SlotUnavailable("Another booking has taken this time since the request was made.")
+        if not free:
+            raise Conflict("This request's time has already passed.")
+        _move(booking, BookingStatus.CONFIRMED, actor, "approved")
+        booking.approved_at = now
+        booking.approved_by_id = actor.id if actor else None
+        booking.expires_at = None
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return booking
+
+
+def reject(business: Business, booking_id: int, actor: User | None, reason: str) -> Booking:
+    """Reject a pending request with a reason (required). Raises NotFound, ValidationFailed, Conflict."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Please give a reason.", {"reason": "A reason is required."})
+    booking = _locked_booking(business, booking_id)
+    try:
+        _move(booking, BookingStatus.REJECTED, actor, reason)
+        booking.rejection_reason = reason
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return booking
+
+
+def cancel(business: Business, booking_id: int, actor: User | None, reason: str) -> Booking:
+    """Cancel a pending or confirmed booking with a reason (required)."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Please give a reason.", {"reason": "A reason is required."})
+    booking = _locked_booking(business, booking_id)
+    try:
+        _move(booking, BookingStatus.CANCELLED, actor, reason)
+        booking.cancellation_reason = reason
+        booking.sequence += 1
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return booking
+
+
+def expire_pending(now: datetime | None = None) -> int:
+    """Mark every pending request whose ``expires_at`` has passed as ``expired``; returns how many."""
+    now = now or utcnow()
+    ids = db.session.scalars(
+        select(Booking.id).where(Booking.status == BookingStatus.PENDING, Booking.expires_at <= now)
+    ).all()
+    count = 0
+    for booking_id in ids:
+        booking = db.session.get(Booking, booking_id)
+        begin_write(db.session, [booking.staff_id])
+        db.session.refresh(booking)
+        if booking.status == BookingStatus.PENDING and booking.expires_at <= now:
+            _move(booking, BookingStatus.EXPIRED, None, "not approved in time")
+            count += 1
+        db.session.commit()
+    return count

@@ -1,0 +1,167 @@
+"""Sign-up, business profile, booking settings, services and working hours.
+
+Every function takes the current user's business and only touches rows that belong to it.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from datetime import date, time
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import (
+    Business,
+    BookingSettings,
+    DateOverride,
+    Membership,
+    Role,
+    Service,
+    StaffMember,
+    User,
+    WeeklyHours,
+)
+from app.services.errors import NotFound, ValidationFailed
+
+DEFAULT_HOURS = [(weekday, time(9), time(17)) for weekday in range(5)]  # Mon-Fri 09:00-17:00
+RESERVED_SLUGS = {"admin", "api", "static", "login", "logout", "signup", "dashboard", "book"}
+
+
+def slugify(name: str) -> str:
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
+    return slug[:80] or "business"
+
+
+def unique_slug(name: str) -> str:
+    base = slugify(name)
+    if base in RESERVED_SLUGS:
+        base = f"{base}-business"
+    taken = set(db.session.scalars(select(Business.slug).where(Business.slug.like(f"{base}%"))))
+    if base not in taken:
+        return base
+    n = 2
+    while f"{base}-{n}" in taken:
+        n += 1
+    return f"{base}-{n}"
+
+
+def find_user_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+
+
+def sign_up(*, email: str, password: str, name: str, business_name: str, timezone: str, currency: str = "USD") -> User:
+    """Create an owner, their business (unique slug), default settings, the owner as first staff
+    member with Mon-Fri 09:00-17:00, and commit. Raises :class:`ValidationFailed` if the e-mail is
+    taken."""
+    if find_user_by_email(email):
+        raise ValidationFailed("That e-mail already has an account.", {"email": "That e-mail already has an account; log in instead."})
+    user = User(email=email.strip().lower(), name=name.strip())
+    user.set_password(password)
+    business = Business(name=business_name.strip(), slug=unique_slug(business_name), timezone=timezone, currency=currency, email=user.email)
+    business.settings = BookingSettings()
+    db.session.add_all([user, business])
+    db.session.add(Membership(user=user, business=business, role=Role.OWNER))
+    staff = StaffMember(business=business, user=user, display_name=user.name or user.email)
+    for weekday, start, end in DEFAULT_HOURS:
+        staff.weekly_hours.append(WeeklyHours(weekday=weekday, start_time=start, end_time=end))
+    db.session.add(staff)
+    db.session.commit()
+    return user
+
+
+def update_settings(business: Business, **fields) -> BookingSettings:
+    """Set the given :class:`BookingSettings` fields (already validated) and commit."""
+    settings = business.settings
+    for key, value in fields.items():
+        if not hasattr(BookingSettings, key) or key in {"id", "business_id", "created_at", "updated_at"}:
+            raise ValidationFailed(f"Unknown setting {key}.", {key: "Unknown setting."})
+        setattr(settings, key, value)
+    db.session.commit()
+    return settings
+
+
+def get_service(business: Business, service_id: int) -> Service:
+    service = db.session.get(Service, service_id)
+    if service is None or service.business_id != business.id:
+        raise NotFound("No such service.")
+    return service
+
+
+def get_staff(business: Business, staff_id: int) -> StaffMember:
+    staff = db.session.get(StaffMember, staff_id)
+    if staff is None or staff.business_id != business.id:
+        raise NotFound("No such staff member.")
+    return staff
+
+
+def save_service(business: Business, service: Service | None, *, staff_ids: list[int] | None = None, **fields) -> Service:
+    """Create (``service=None``) or update a service with validated ``fields`` and eligible staff
+    (ids of this business's staff; default: all active staff). Commits."""
+    if "price" in fields and fields["price"] is not None:
+        fields["price"] = Decimal(str(fields["price"]))
+    if service is None:
+        if staff_ids is None:
+            staff_ids = [s.id for s in business.staff if s.is_active]
+        service = Service(business_id=business.id, **fields)
+        db.session.add(service)
+    else:
+        for key, value in fields.items():
+            setattr(service, key, value)
+    if staff_ids is not None:
+        with db.session.no_autoflush:
+            service.staff = [get_staff(business, i) for i in staff_ids]
+    db.session.commit()
+    return service
+
+
+def _check_intervals(intervals: list[tuple[time, time]], field: str) -> None:
+    ordered = sorted(intervals)
+    for start, end in ordered:
+        if end <= start:
+            raise ValidationFailed("An interval ends before it starts.", {field: f"{end:%H:%M} must be after {start:%H:%M}."})
+    for (s1, e1), (s2, e2) in zip(ordered, ordered[1:]):
+        if s2 < e1:
+            raise ValidationFailed(
+                "Intervals overlap.", {field: f"{s1:%H:%M}-{e1:%H:%M} overlaps {s2:%H:%M}-{e2:%H:%M}."}
+            )
+
+
+def set_weekly_hours(staff: StaffMember, hours: dict[int, list[tuple[time, time]]]) -> None:
+    """Replace a staff member's weekly hours: ``{weekday: [(start, end), ...]}`` (0 = Monday).
+
+    Raises :class:`ValidationFailed` naming the day when an interval ends before it starts or two
+    overlap. Commits.
+    """
+    for weekday, intervals in hours.items():
+        if not 0 <= weekday <= 6:
+            raise ValidationFailed("Weekday must be 0-6.", {"weekday": "Weekday must be 0 (Monday) to 6 (Sunday)."})
+        _check_intervals(intervals, f"day_{weekday}")
+    staff.weekly_hours.clear()
+    db.session.flush()
+    for weekday in sorted(hours):
+        for start, end in sorted(hours[weekday]):
+            staff.weekly_hours.append(WeeklyHours(weekday=weekday, start_time=start, end_time=end))
+    db.session.commit()
+
+
+def set_override(staff: StaffMember, day: date, intervals: list[tuple[time, time]]) -> DateOverride:
+    """Replace the hours of one date (empty list = unavailable all day). Commits."""
+    _check_intervals(intervals, "intervals")
+    override = db.session.scalar(select(DateOverride).where(DateOverride.staff_id == staff.id, DateOverride.date == day))
+    if override is None:
+        override = DateOverride(staff=staff, date=day)
+        db.session.add(override)
+    override.intervals = [[f"{s:%H:%M}", f"{e:%H:%M}"] for s, e in sorted(intervals)]
+    db.session.commit()
+    return override
+
+
+def delete_override(staff: StaffMember, override_id: int) -> None:
+    override = db.session.get(DateOverride, override_id)
+    if override is None or override.staff_id != staff.id:
+        raise NotFound("No such date override.")
+    db.session.delete(override)
+    db.session.commit()
