@@ -24,6 +24,7 @@ in UTC. Dates in a requested range are calendar dates in ``range_timezone`` (the
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
@@ -200,11 +201,9 @@ def staff_slots(
     pad_before = timedelta(minutes=service.buffer_before)
     pad_after = timedelta(minutes=service.buffer_after)
 
-    # The staff zone may be up to a day away from the range zone: expand one extra day each side.
-    blocks = sorted(
-        (b for b in schedule.busy), key=lambda b: b.blocked_start
-    )
+    blocks = _BlockIndex(schedule.busy)
     slots: list[Slot] = []
+    # The staff zone may be up to a day away from the range zone: expand one extra day each side.
     for day in _daterange(start_date - timedelta(days=1), end_date + timedelta(days=1)):
         for interval in working_intervals(schedule, day):
             for start, interval_end in _candidate_starts(day, interval, service.step, staff_tz):
@@ -214,32 +213,34 @@ def staff_slots(
                 local_day = start.astimezone(range_tz).date()
                 if not start_date <= local_day <= end_date:
                     continue
-                spots = _spots_left(service, start, end, start - pad_before, end + pad_after, blocks)
+                spots = blocks.spots_left(service, start, end, start - pad_before, end + pad_after)
                 if spots > 0:
                     slots.append(Slot(start, end, spots, schedule.staff_id))
     slots.sort()
     return slots
 
 
-def _spots_left(
-    service: ServiceSpec,
-    start: datetime,
-    end: datetime,
-    need_from: datetime,
-    need_to: datetime,
-    blocks: Sequence[Busy],
-) -> int:
-    seats_taken = 0
-    for block in blocks:
-        if block.blocked_start >= need_to:
-            break  # sorted by blocked_start: nothing later can overlap
-        if block.blocked_end <= need_from:
-            continue
-        if block.service_id == service.id and block.start == start and block.end == end:
-            seats_taken += block.seats
-            continue
-        return 0
-    return max(service.capacity - seats_taken, 0)
+class _BlockIndex:
+    """Busy intervals sorted by blocked start, so a candidate only looks at the few near it."""
+
+    def __init__(self, busy: Iterable[Busy]):
+        self.blocks = sorted(busy, key=lambda b: b.blocked_start)
+        self.starts = [b.blocked_start for b in self.blocks]
+        self.longest = max((b.blocked_end - b.blocked_start for b in self.blocks), default=timedelta(0))
+
+    def spots_left(self, service: ServiceSpec, start: datetime, end: datetime, need_from: datetime, need_to: datetime) -> int:
+        """Seats of ``service`` left in ``[start, end)`` needing ``[need_from, need_to)`` clear."""
+        seats_taken = 0
+        lo = bisect_left(self.starts, need_from - self.longest)
+        hi = bisect_left(self.starts, need_to)
+        for block in self.blocks[lo:hi]:
+            if block.blocked_end <= need_from:
+                continue
+            if block.service_id == service.id and block.start == start and block.end == end:
+                seats_taken += block.seats
+                continue
+            return 0
+        return max(service.capacity - seats_taken, 0)
 
 
 def compute_slots(
