@@ -203,8 +203,9 @@ def staff_slots(
 
     blocks = _BlockIndex(schedule.busy)
     slots: list[Slot] = []
-    # The staff zone may be up to a day away from the range zone: expand one extra day each side.
-    for day in _daterange(start_date - timedelta(days=1), end_date + timedelta(days=1)):
+    # Zones run from UTC-12 to UTC+14, so a staff member's calendar date can be two days away from
+    # the range zone's (Pacific/Kiritimati vs Pacific/Pago_Pago): expand two extra days each side.
+    for day in _daterange(start_date - timedelta(days=2), end_date + timedelta(days=2)):
         for interval in working_intervals(schedule, day):
             for start, interval_end in _candidate_starts(day, interval, service.step, staff_tz):
                 end = start + duration

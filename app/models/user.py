@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint, func
+from sqlalchemy import Enum, ForeignKey, Index, String, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -25,7 +25,7 @@ class User(UserMixin, db.Model):
     """A person who logs in to the dashboard (an owner or a staff member)."""
 
     __tablename__ = "user"
-    __table_args__ = (Index("uq_user_email_lower", func.lower("email"), unique=True),)
+    __table_args__ = (Index("uq_user_email_lower", func.lower(text("email")), unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(255))

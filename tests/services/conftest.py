@@ -1,0 +1,26 @@
+"""Fixtures for service tests (see :mod:`tests.services.support` for ``NOW`` and dates)."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.fixture
+def lesson(factory, business):
+    """A 60-minute, one-seat lesson with no buffers, offered by the owner."""
+    return factory.service(business, name="Private lesson", duration_minutes=60, buffer_before_minutes=0, buffer_after_minutes=0)
+
+
+@pytest.fixture
+def staff(business):
+    return business.staff[0]
+
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    """werkzeug's default (scrypt) costs ~0.3 s a sign-up; these tests are not about hashing."""
+    from werkzeug.security import generate_password_hash
+
+    import app.models.user
+
+    monkeypatch.setattr(app.models.user, "generate_password_hash", lambda pw: generate_password_hash(pw, method="pbkdf2:sha256:1000"))
