@@ -45,9 +45,12 @@ def _parse_override(intervals: list) -> tuple[engine.TimeRange, ...]:
     return tuple(engine.TimeRange(time.fromisoformat(a), time.fromisoformat(b)) for a, b in intervals)
 
 
-def holds_query(staff_ids: Sequence[int], start: datetime, end: datetime, now: datetime, exclude_booking_id: int | None = None):
+def holds_query(
+    staff_ids: Sequence[int], start: datetime, end: datetime, now: datetime, exclude_booking_id: int | None = None,
+    include_pending: bool = True,
+):
     """Bookings of ``staff_ids`` that hold time overlapping ``[start, end)`` (buffers included):
-    confirmed ones and pending ones not yet expired."""
+    confirmed ones and (unless ``include_pending`` is false) pending ones not yet expired."""
     pad = timedelta(minutes=MAX_BUFFER_MINUTES)
     query = select(
         Booking.staff_id,
@@ -65,7 +68,9 @@ def holds_query(staff_ids: Sequence[int], start: datetime, end: datetime, now: d
         or_(
             Booking.status == BookingStatus.CONFIRMED,
             and_(Booking.status == BookingStatus.PENDING, Booking.expires_at > now),
-        ),
+        )
+        if include_pending
+        else Booking.status == BookingStatus.CONFIRMED,
     )
     if exclude_booking_id is not None:
         query = query.where(Booking.id != exclude_booking_id)
@@ -73,14 +78,15 @@ def holds_query(staff_ids: Sequence[int], start: datetime, end: datetime, now: d
 
 
 def load_schedules(
-    staff: Sequence[StaffMember], start: datetime, end: datetime, now: datetime, exclude_booking_id: int | None = None
+    staff: Sequence[StaffMember], start: datetime, end: datetime, now: datetime, exclude_booking_id: int | None = None,
+    include_pending: bool = True,
 ) -> list[engine.StaffSchedule]:
     """Build the engine's :class:`StaffSchedule` for each staff member over ``[start, end)`` (UTC)."""
     if not staff:
         return []
     ids = [s.id for s in staff]
     busy: dict[int, list[engine.Busy]] = {i: [] for i in ids}
-    for row in db.session.execute(holds_query(ids, start, end, now, exclude_booking_id)):
+    for row in db.session.execute(holds_query(ids, start, end, now, exclude_booking_id, include_pending)):
         busy[row.staff_id].append(
             engine.Busy(row.start_at, row.end_at, row.buffer_before_minutes, row.buffer_after_minutes, row.service_id, row.seats)
         )
@@ -124,17 +130,22 @@ def slots_per_staff(
     now: datetime | None = None,
     staff_id: int | None = None,
     exclude_booking_id: int | None = None,
+    window: engine.BookingWindow | None = None,
+    include_pending: bool = True,
 ) -> dict[int, list[engine.Slot]]:
     """Free slots of ``service`` per eligible staff member, for local dates (business zone)
-    ``start_date..end_date`` inclusive."""
+    ``start_date..end_date`` inclusive. ``window`` defaults to the business's notice/advance
+    settings (approving a request passes its own).
+    ``include_pending=False`` counts only confirmed bookings as taken (approving a request: the
+    owner's decision wins over other requests still awaiting one)."""
     now = now or utcnow()
     staff = eligible_staff(service, staff_id)
     start, end = range_bounds(business, start_date, end_date)
-    schedules = load_schedules(staff, start, end, now, exclude_booking_id)
+    schedules = load_schedules(staff, start, end, now, exclude_booking_id, include_pending)
     return engine.compute_slots(
         service_spec(service, business.settings),
         schedules,
-        booking_window(business.settings),
+        window or booking_window(business.settings),
         now,
         start_date,
         end_date,

@@ -62,6 +62,7 @@ def _find_by_idempotency_key(business_id: int, key: str | None) -> Booking | Non
 
 def _upsert_client(business_id: int, name: str, email: str | None, phone: str | None) -> tuple[Client, bool]:
     """Find the business's client by e-mail, else by phone, or create one. Returns (client, returning)."""
+    email = email.strip().lower() if email else None  # callers normalise; a stray capital must not split a client
     client = None
     if email:
         client = db.session.scalar(select(Client).where(Client.business_id == business_id, Client.email == email).limit(1))
@@ -98,8 +99,8 @@ def _pick_slot(business: Business, service: Service, start: datetime, seats: int
     ]
     if not candidates:
         return None
-    # Most seats left first, then lowest staff id: fills one instructor's class before the next.
-    candidates.sort(key=lambda s: (-s.available_spots, s.staff_id))
+    # Fewest seats left first, then lowest staff id: fills one instructor's class before the next.
+    candidates.sort(key=lambda s: (s.available_spots, s.staff_id))
     return candidates[0]
 
 
@@ -233,9 +234,15 @@ def approve(business: Business, booking_id: int, actor: User | None, now: dateti
         if booking.status != BookingStatus.PENDING:
             raise Conflict(f"This booking is {booking.status.label}; only requests awaiting approval can be approved.")
         local_date = booking.start_at.astimezone(ZoneInfo(business.timezone)).date()
+        # The minimum notice was checked when the client asked; the owner may approve later.
+        window = availability_service.engine.BookingWindow(0, business.settings.max_advance_booking_days)
         per_staff = availability_service.slots_per_staff(
-            business, booking.service, local_date, local_date, now=min(now, booking.start_at),
-            staff_id=booking.staff_id, exclude_booking_id=booking.id,
+            business, booking.service, local_date, local_date, now=now,
+            staff_id=booking.staff_id, exclude_booking_id=booking.id, window=window,
+            # Only confirmed bookings block an approval: two requests that overlap (or more
+            # requests than seats after a capacity cut) must not block each other forever; the
+            # first approved wins and the others then conflict.
+            include_pending=False,
         )
         free = any(
             s.start == booking.start_at and s.end == booking.end_at and s.available_spots >= booking.seats

@@ -1,0 +1,175 @@
+"""``flask demo``: the seed's "Swim School Pro", ready to book, with an owner login.
+
+Idempotent: when the business already exists it only prints the URLs and the login again.
+The demo business requires approval, so a booking made through the link lands in the owner's
+requests queue and the approve/reject flow can be shown straight away.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+
+from app.domain.booking_state import BookingStatus
+from app.extensions import db
+from app.models import Business, Service, StaffMember, User, utcnow
+from app.services import availability_service, booking_service, business_service
+from app.services.booking_service import BookingRequest
+
+SLUG = "swim-school-pro"
+OWNER_EMAIL = "owner@swimschool.example"
+OWNER_PASSWORD = "swim-school-demo"
+TIMEZONE = "Europe/London"
+
+PROFILE = dict(
+    description="Professional swimming lessons",
+    address="123 Pool Street, London",
+    phone="+44 20 7946 0000",
+    email="info@swimschool.example",
+)
+
+# Alex (the owner): Mon-Fri 09:00-17:00 with a lunch break; Sam: Tue-Sat 10:00-18:00.
+ALEX_HOURS = {day: [(time(9), time(12)), (time(13), time(17))] for day in range(0, 5)}
+SAM_HOURS = {day: [(time(10), time(18))] for day in range(1, 6)}
+
+SERVICES = [
+    dict(
+        name="Private Swimming Lesson",
+        description="One-to-one coaching for any level, from first strokes to competition technique.",
+        duration_minutes=45,
+        price=Decimal("50.00"),
+        capacity=1,
+        buffer_after_minutes=15,
+        slot_interval_minutes=60,
+    ),
+    dict(
+        name="Group Class",
+        description="A friendly class of up to six swimmers of a similar level.",
+        duration_minutes=60,
+        price=Decimal("20.00"),
+        capacity=6,
+        buffer_after_minutes=0,
+    ),
+    dict(
+        name="Assessment",
+        description="A free 30-minute assessment to find the right lessons for you.",
+        duration_minutes=30,
+        price=Decimal("0.00"),
+        capacity=1,
+        buffer_after_minutes=0,
+    ),
+]
+
+
+@dataclass(frozen=True)
+class DemoBooking:
+    service: str
+    days_ahead: int  # the first free slot on or after this many days from today
+    client_name: str
+    client_email: str | None
+    client_phone: str | None
+    approve: bool
+    notes: str = ""
+    staff: str | None = None  # a staff member's display name; None = whoever is free
+
+
+BOOKINGS = [
+    DemoBooking("Private Swimming Lesson", 1, "Emma Thompson", "emma@example.com", None, True, "Working on breaststroke."),
+    # Three swimmers in the same class with Alex: it stays listed with 3 of 6 seats left.
+    DemoBooking("Group Class", 2, "Oliver Smith", "oliver@example.com", None, True, staff="Alex"),
+    DemoBooking("Group Class", 2, "Amelia Jones", "amelia@example.com", "+44 7911 123456", True, staff="Alex"),
+    DemoBooking("Group Class", 2, "Harry Brown", None, "+44 7400 123456", True, staff="Alex"),
+    DemoBooking("Assessment", 3, "Isla Wilson", "isla@example.com", None, True, staff="Sam"),
+    DemoBooking("Private Swimming Lesson", 2, "Noah Taylor", "noah@example.com", None, False, "First lesson, a bit nervous."),
+    DemoBooking("Assessment", 4, "Ava Davies", "ava@example.com", "+44 7946 000123", False, staff="Sam"),
+]
+
+
+def add_staff(business: Business, display_name: str, hours: dict) -> StaffMember:
+    """A staff member without a login, with the given weekly hours (commits)."""
+    staff = StaffMember(business=business, display_name=display_name)
+    db.session.add(staff)
+    db.session.commit()
+    business_service.set_weekly_hours(staff, hours)
+    return staff
+
+
+def _book(business: Business, service: Service, plan: DemoBooking, now: datetime, owner: User):
+    """Place ``plan`` on the first free slot from ``plan.days_ahead`` days ahead; approve if asked."""
+    from app.services.clients import normalise_phone
+
+    today = now.astimezone(ZoneInfo(business.timezone)).date()
+    first = today + timedelta(days=plan.days_ahead)
+    staff_id = next((s.id for s in business.staff if s.display_name == plan.staff), None) if plan.staff else None
+    slots = availability_service.available_slots(business, service, first, first + timedelta(days=14), now, staff_id)
+    if not slots:
+        return None
+    request = BookingRequest(
+        service_id=service.id,
+        start=slots[0].start,
+        staff_id=staff_id,
+        client_name=plan.client_name,
+        client_email=plan.client_email,
+        client_phone=normalise_phone(plan.client_phone) if plan.client_phone else None,
+        client_timezone=business.timezone,
+        notes=plan.notes,
+    )
+    booking = booking_service.create_booking(business, request, now=now).booking
+    if plan.approve and booking.status == BookingStatus.PENDING:
+        booking = booking_service.approve(business, booking.id, owner, now=now)
+    return booking
+
+
+def create_demo(now: datetime | None = None) -> tuple[Business, bool]:
+    """Create Swim School Pro (owner, staff, hours, services, bookings) unless it exists.
+
+    Returns ``(business, created)``. Bookings are placed on free slots from ``now`` (default:
+    the current instant) with the real booking service, so they respect hours and buffers.
+    """
+    existing = db.session.scalar(select(Business).where(Business.slug == SLUG))
+    if existing is not None:
+        return existing, False
+    now = now or utcnow()
+    owner = business_service.sign_up(
+        email=OWNER_EMAIL,
+        password=OWNER_PASSWORD,
+        name="Alex",
+        business_name="Swim School Pro",
+        timezone=TIMEZONE,
+        currency="GBP",
+    )
+    business = db.session.scalar(select(Business).where(Business.slug == SLUG))
+    for key, value in PROFILE.items():
+        setattr(business, key, value)
+    db.session.commit()
+    business_service.update_settings(business, requires_approval=True)
+
+    alex = business.staff[0]
+    business_service.set_weekly_hours(alex, ALEX_HOURS)
+    add_staff(business, "Sam", SAM_HOURS)
+
+    services = {spec["name"]: business_service.save_service(business, None, **spec) for spec in SERVICES}
+    for plan in BOOKINGS:
+        _book(business, services[plan.service], plan, now, owner)
+    return business, True
+
+
+@click.command("demo")
+@with_appcontext
+def demo_command() -> None:
+    """Create the demo business "Swim School Pro" (does nothing if it exists)."""
+    business, created = create_demo()
+    base = current_app.config["BASE_URL"]
+    if created:
+        click.echo(f"Created the demo business {business.name!r}.")
+    else:
+        click.echo(f"The demo business {business.name!r} already exists; nothing to do.")
+    click.echo(f"  Booking link: {base}/book/{business.slug}")
+    click.echo(f"  Dashboard:    {base}/dashboard/")
+    click.echo(f"  Owner login:  {OWNER_EMAIL} / {OWNER_PASSWORD}")

@@ -1,0 +1,79 @@
+"""``flask demo`` creates Swim School Pro once, ready to book and to log in to."""
+from __future__ import annotations
+
+from collections import Counter
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from app.demo import OWNER_EMAIL, OWNER_PASSWORD
+from app.domain.booking_state import BookingStatus
+from app.models import Booking, Business, Service, StaffMember, User
+
+
+def test_demo_is_created_once(runner, db):
+    first = runner.invoke(args=["demo"])
+    second = runner.invoke(args=["demo"])
+
+    assert first.exit_code == 0, first.output
+    assert second.exit_code == 0, second.output
+    assert "Created the demo business 'Swim School Pro'." in first.output
+    assert "already exists; nothing to do" in second.output
+    for output in (first.output, second.output):
+        assert "http://localhost/book/swim-school-pro" in output
+        assert "http://localhost/dashboard/" in output
+        assert f"{OWNER_EMAIL} / {OWNER_PASSWORD}" in output
+
+    businesses = db.session.scalars(select(Business)).all()
+    assert [(b.name, b.slug, b.timezone, b.currency, b.description, b.address, b.phone, b.email) for b in businesses] == [
+        (
+            "Swim School Pro",
+            "swim-school-pro",
+            "Europe/London",
+            "GBP",
+            "Professional swimming lessons",
+            "123 Pool Street, London",
+            "+44 20 7946 0000",
+            "info@swimschool.example",
+        )
+    ]
+    business = businesses[0]
+    assert business.settings.requires_approval is True
+    assert db.session.scalar(select(func.count(User.id))) == 1
+
+    services = db.session.scalars(select(Service).order_by(Service.id)).all()
+    assert [
+        (s.name, s.duration_minutes, s.price, s.capacity, s.buffer_after_minutes, s.interval_minutes, [m.display_name for m in s.staff])
+        for s in services
+    ] == [
+        ("Private Swimming Lesson", 45, Decimal("50.00"), 1, 15, 60, ["Alex", "Sam"]),
+        ("Group Class", 60, Decimal("20.00"), 6, 0, 60, ["Alex", "Sam"]),
+        ("Assessment", 30, Decimal("0.00"), 1, 0, 30, ["Alex", "Sam"]),
+    ]
+
+    staff = db.session.scalars(select(StaffMember).order_by(StaffMember.id)).all()
+    hours = {
+        s.display_name: sorted({(h.start_time.strftime("%H:%M"), h.end_time.strftime("%H:%M"), h.weekday) for h in s.weekly_hours})
+        for s in staff
+    }
+    assert hours == {
+        "Alex": sorted({(a, b, d) for d in range(5) for a, b in (("09:00", "12:00"), ("13:00", "17:00"))}),
+        "Sam": sorted({("10:00", "18:00", d) for d in range(1, 6)}),
+    }
+    assert staff[0].user.email == OWNER_EMAIL
+
+    bookings = db.session.scalars(select(Booking)).all()
+    assert Counter(b.status for b in bookings) == {BookingStatus.CONFIRMED: 5, BookingStatus.PENDING: 2}
+    group = [b for b in bookings if b.service.name == "Group Class"]
+    assert len({(b.staff_id, b.start_at) for b in group}) == 1  # three swimmers share one class
+    assert all(b.expires_at is not None for b in bookings if b.status == BookingStatus.PENDING)
+
+
+def test_demo_owner_can_log_in(runner, client):
+    runner.invoke(args=["demo"])
+
+    response = client.post("/login", data={"email": OWNER_EMAIL, "password": OWNER_PASSWORD})
+
+    assert response.status_code == 302
+    assert "/dashboard" in response.headers["Location"]
+    assert client.get("/dashboard/").status_code == 200
