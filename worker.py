@@ -1,8 +1,8 @@
 """Background worker: ``python worker.py`` (the Procfile's ``worker``).
 
 An RQ worker on the ``notifications``, ``sync`` and ``default`` queues (in that priority), with
-RQ's scheduler on so delayed jobs and retries run, inside the Flask app context so jobs can use
-``db`` and the config. Needs ``REDIS_URL``; without it (the single-process default) Flowkey runs
+RQ's scheduler on, inside the Flask app context, plus the outbox dispatcher that moves due outbox
+rows (e-mails, reminders at their time) onto those queues (see :mod:`app.jobs.worker`). Needs ``REDIS_URL``; without it (the single-process default) Flowkey runs
 its jobs in-process and no worker is needed.
 
     REDIS_URL=redis://127.0.0.1:6379/0 python worker.py [--burst]
@@ -12,8 +12,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-
-QUEUES = ["notifications", "sync", "default"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,19 +28,10 @@ def main(argv: list[str] | None = None) -> int:
         )
         return 2
 
-    from redis import Redis
-    from rq import Queue, Worker
-
     from app import create_app
-    from app.extensions import db
+    from app.jobs.worker import run_worker
 
-    app = create_app()
-    connection = Redis.from_url(redis_url)
-    with app.app_context():
-        # The worker forks a work horse per job: do not hand it the parent's pooled connections.
-        db.engine.dispose()
-        worker = Worker([Queue(name, connection=connection) for name in QUEUES], connection=connection)
-        worker.work(burst=args.burst, with_scheduler=True)
+    run_worker(create_app(), burst=args.burst)
     return 0
 
 

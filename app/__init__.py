@@ -16,7 +16,23 @@ def create_app(config: type[Config] | None = None) -> Flask:
     register_errors(app)
     register_cli(app)
     register_template_helpers(app)
+    register_jobs(app)
     return app
+
+
+def register_jobs(app: Flask) -> None:
+    """Without Redis (the single-process default) run outbox jobs on a thread in this process.
+
+    Started on the first request rather than here, so ``flask db upgrade`` and other commands
+    (which also build the app) never start a poller, and each gunicorn worker starts its own after
+    forking (claims are atomic, so several runners never run one job twice).
+    """
+    from app.jobs import start_in_process_runner
+
+    @app.before_request
+    def _start_jobs() -> None:
+        if "outbox_runner" not in app.extensions:
+            start_in_process_runner(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -38,6 +38,17 @@ class Config:
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
     WTF_CSRF_TIME_LIMIT = None  # a booking page left open over lunch must still submit
     MAX_CONTENT_LENGTH = 256 * 1024
+    # E-mail (app/integrations/smtp.py): smtp://user:pass@host:587?starttls=1 or smtps://...:465;
+    # unset = .eml files in MAIL_OUTBOX_DIR. MAIL_FROM is the From address (and envelope sender).
+    SMTP_URL = os.environ.get("SMTP_URL") or None
+    SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "10"))
+    MAIL_FROM = os.environ.get("MAIL_FROM", "Flowkey <no-reply@flowkey.invalid>")
+    MAIL_OUTBOX_DIR = os.environ.get("MAIL_OUTBOX_DIR") or str(INSTANCE / "outbox")
+    # Background jobs (app/services/outbox.py, app/jobs/): poll interval of the in-process runner and
+    # of the RQ dispatcher, attempts before a job is parked as failed, days to keep done rows.
+    OUTBOX_POLL_SECONDS = float(os.environ.get("OUTBOX_POLL_SECONDS", "2"))
+    OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "5"))
+    OUTBOX_KEEP_DAYS = int(os.environ.get("OUTBOX_KEEP_DAYS", "7"))
 
 
 class TestConfig(Config):
@@ -52,3 +63,5 @@ class TestConfig(Config):
     LOGIN_RATE_LIMIT = "1000 per minute"
     WTF_CSRF_ENABLED = False
     BASE_URL = "http://localhost"
+    SMTP_URL = None  # tests that send start their own SMTP server and set it
+    MAIL_OUTBOX_DIR = str(INSTANCE / "test-outbox")

@@ -11,6 +11,7 @@ from app.models.business import (
     service_staff,
 )
 from app.models.user import ApiKey, Membership, Role, User
+from app.models.outbox import JobStatus, OutboxJob, SentMessage  # noqa: F401  (issue 3: outbox)
 
 __all__ = [
     "ApiKey",

@@ -2,7 +2,8 @@
 
 Every public function here is one transaction: it locks what it must (see
 :mod:`app.services.locks`), re-checks availability inside the lock, writes the booking, an audit
-:class:`BookingEvent`, and commits. Errors are :mod:`app.services.errors` exceptions; on any error
+:class:`BookingEvent` and the outbox jobs the change implies (e-mails, reminders; see
+:mod:`app.services.email_messages`), and commits. Errors are :mod:`app.services.errors` exceptions; on any error
 the transaction is rolled back and nothing is written.
 """
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from app.domain.booking_state import BookingStatus, IllegalTransition, transition
 from app.extensions import db
 from app.models import Booking, BookingEvent, Business, Client, Service, User, utcnow
-from app.services import availability_service
+from app.services import availability_service, email_messages
 from app.services.errors import BookingClosed, Conflict, NotFound, SlotUnavailable, ValidationFailed
 from app.services.locks import begin_write
 
@@ -179,6 +180,10 @@ def create_booking(business: Business, request: BookingRequest, now: datetime | 
             booking.approved_at = now
         db.session.add(booking)
         _record(booking, None, booking.status, note="booked online", auto_approved=bool(settings.requires_approval and not needs_approval))
+        db.session.flush()
+        email_messages.record_booking_emails(booking, "created")
+        if booking.status == BookingStatus.CONFIRMED:
+            email_messages.record_reminders(booking, now=now)
         db.session.commit()
     except IntegrityError:
         # Unique idempotency key (a concurrent duplicate) or, very rarely, a reference collision.
@@ -229,6 +234,7 @@ def approve(business: Business, booking_id: int, actor: User | None, now: dateti
     try:
         if booking.status == BookingStatus.PENDING and booking.expires_at and booking.expires_at <= now:
             _move(booking, BookingStatus.EXPIRED, None, "expired before approval")
+            email_messages.record_booking_emails(booking, "expired")
             db.session.commit()
             raise Conflict("This request expired before it was approved.")
         if booking.status != BookingStatus.PENDING:
@@ -256,6 +262,8 @@ def approve(business: Business, booking_id: int, actor: User | None, now: dateti
         booking.approved_at = now
         booking.approved_by_id = actor.id if actor else None
         booking.expires_at = None
+        email_messages.record_booking_emails(booking, "approved", by_owner=actor is not None)
+        email_messages.record_reminders(booking, now=now)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -272,6 +280,7 @@ def reject(business: Business, booking_id: int, actor: User | None, reason: str)
     try:
         _move(booking, BookingStatus.REJECTED, actor, reason)
         booking.rejection_reason = reason
+        email_messages.record_booking_emails(booking, "rejected", by_owner=actor is not None)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -289,6 +298,7 @@ def cancel(business: Business, booking_id: int, actor: User | None, reason: str)
         _move(booking, BookingStatus.CANCELLED, actor, reason)
         booking.cancellation_reason = reason
         booking.sequence += 1
+        email_messages.record_booking_emails(booking, "cancelled", by_owner=actor is not None)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -309,6 +319,7 @@ def expire_pending(now: datetime | None = None) -> int:
         db.session.refresh(booking)
         if booking.status == BookingStatus.PENDING and booking.expires_at <= now:
             _move(booking, BookingStatus.EXPIRED, None, "not approved in time")
+            email_messages.record_booking_emails(booking, "expired")
             count += 1
         db.session.commit()
     return count

@@ -24,6 +24,7 @@ from app.models import (
     WeeklyHours,
 )
 from app.services.errors import NotFound, ValidationFailed
+from app.services.locks import begin_write
 
 DEFAULT_HOURS = [(weekday, time(9), time(17)) for weekday in range(5)]  # Mon-Fri 09:00-17:00
 RESERVED_SLUGS = {"admin", "api", "static", "login", "logout", "signup", "dashboard", "book"}
@@ -139,6 +140,9 @@ def set_weekly_hours(staff: StaffMember, hours: dict[int, list[tuple[time, time]
         if not 0 <= weekday <= 6:
             raise ValidationFailed("Weekday must be 0-6.", {"weekday": "Weekday must be 0 (Monday) to 6 (Sunday)."})
         _check_intervals(intervals, f"day_{weekday}")
+    # Lock the staff member (and reload its hours) so two concurrent replacements cannot merge.
+    begin_write(db.session, [staff.id])
+    db.session.refresh(staff)
     staff.weekly_hours.clear()
     db.session.flush()
     for weekday in sorted(hours):
@@ -150,6 +154,7 @@ def set_weekly_hours(staff: StaffMember, hours: dict[int, list[tuple[time, time]
 def set_override(staff: StaffMember, day: date, intervals: list[tuple[time, time]]) -> DateOverride:
     """Replace the hours of one date (empty list = unavailable all day). Commits."""
     _check_intervals(intervals, "intervals")
+    begin_write(db.session, [staff.id])  # two concurrent saves of one date: no duplicate-key error
     override = db.session.scalar(select(DateOverride).where(DateOverride.staff_id == staff.id, DateOverride.date == day))
     if override is None:
         override = DateOverride(staff=staff, date=day)
@@ -165,3 +170,27 @@ def delete_override(staff: StaffMember, override_id: int) -> None:
         raise NotFound("No such date override.")
     db.session.delete(override)
     db.session.commit()
+
+
+PROFILE_FIELDS = {"name", "description", "address", "phone", "email", "timezone", "currency"}
+
+
+def update_profile(business: Business, **fields) -> Business:
+    """Set the business's profile fields (already validated: name, description, address, phone,
+    email, IANA timezone, currency) and commit. The slug never changes (the link stays the same)."""
+    unknown = set(fields) - PROFILE_FIELDS
+    if unknown:
+        raise ValidationFailed("Unknown profile field.", {key: "Unknown field." for key in unknown})
+    for key, value in fields.items():
+        setattr(business, key, value)
+    db.session.commit()
+    return business
+
+
+def add_staff(business: Business, display_name: str, timezone: str | None = None) -> StaffMember:
+    """Add an active staff member (no login, no hours yet; ``timezone=None`` = the business's).
+    Commits and returns the new row."""
+    staff = StaffMember(business=business, display_name=display_name.strip(), timezone=timezone or None)
+    db.session.add(staff)
+    db.session.commit()
+    return staff

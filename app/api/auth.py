@@ -1,0 +1,94 @@
+"""Owner authentication for the API: ``Authorization: Bearer <api key>`` or a dashboard session.
+
+A bearer key acts for its business (and the user who created it). A session cookie acts for the
+logged-in user's business; since a browser sends cookies on its own, unsafe methods with a
+session must also carry a valid ``X-CSRFToken`` header (the same token the pages use). Anything
+else is a 401 JSON error.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import wraps
+
+from flask import current_app, g, request
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError, validate_csrf
+from wtforms.validators import ValidationError
+
+from app.extensions import db
+from app.models import Business, User
+from app.services import api_keys
+from app.services.locks import begin_write
+from app.services.errors import ServiceError
+
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Unauthorized(ServiceError):
+    status_code = 401
+    code = "unauthorized"
+
+
+@dataclass(frozen=True)
+class Owner:
+    business: Business
+    user: User | None
+    via: str  # "api_key" or "session"
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip()
+
+
+def _authenticate_key(token: str):
+    """:func:`api_keys.authenticate` (which reads the key, then stamps ``last_used_at``) inside a
+    write transaction. On SQLite a transaction that reads and then writes fails at once with
+    "database is locked" when another request committed in between (WAL snapshot), so take the
+    write lock before the read; PostgreSQL needs nothing."""
+    if db.session.get_bind().dialect.name == "sqlite":
+        begin_write(db.session, ())
+    key = api_keys.authenticate(token)
+    if key is None:
+        db.session.rollback()  # release the write lock now, not at teardown
+    return key
+
+
+def _authenticate() -> Owner:
+    if "Authorization" in request.headers:
+        token = _bearer_token()
+        key = _authenticate_key(token) if token else None
+        if key is None:
+            raise Unauthorized("Invalid or revoked API key.")
+        return Owner(db.session.get(Business, key.business_id), key.user, "api_key")
+    if current_user.is_authenticated and current_user.business is not None:
+        if request.method not in SAFE_METHODS and current_app.config.get("WTF_CSRF_ENABLED", True):
+            try:
+                validate_csrf(request.headers.get("X-CSRFToken") or request.headers.get("X-CSRF-Token"))
+            except ValidationError as exc:
+                raise CSRFError(exc.args[0] if exc.args else "CSRF token missing.") from None
+        return Owner(current_user.business, current_user, "session")
+    raise Unauthorized("Log in or send Authorization: Bearer <api key>.")
+
+
+def owner_required(view):
+    """Run ``view`` with ``g.owner`` (an :class:`Owner`) set, or answer 401/400."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        g.owner = _authenticate()
+        if request.method not in SAFE_METHODS and db.session.get_bind().dialect.name == "sqlite":
+            # The same SQLite hazard as above for the owner services that read, then write
+            # without taking the lock themselves (settings, services, hours): run the whole
+            # write under the write lock. Owner writes are few; reads are unaffected.
+            begin_write(db.session, ())
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def current_owner() -> Owner:
+    return g.owner

@@ -1,0 +1,102 @@
+"""Public booking endpoints (no auth), the shapes of booking-links-plan.md."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+from flask import current_app, request
+
+from app import schemas
+from app.api import serialize
+from app.api.io import body, query, reply
+from app.api.spec import endpoint
+from app.domain.availability import group_by_local_date
+from app.extensions import limiter
+from app.models import Business, Service
+from app.services import availability_service, booking_service
+from app.services.booking_service import BookingRequest
+from app.services.errors import BookingClosed, NotFound, SlotUnavailable, ValidationFailed
+
+PUBLIC = "/booking/public/<slug>"
+_SLUG = re.compile(r"^[a-z0-9-]{1,100}$")
+_IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII, as the header allows
+
+
+def _business(slug: str) -> Business:
+    business = availability_service.load_business_for_availability(slug) if _SLUG.match(slug) else None
+    if business is None:
+        raise NotFound("No business has that booking link.")
+    return business
+
+
+def _service(business: Business, service_id: int) -> Service:
+    for service in availability_service.bookable_services(business):
+        if service.id == service_id:
+            return service
+    raise NotFound("That service is not available.", {"service_id": "Unknown service."})
+
+
+def _open(business: Business) -> None:
+    if not business.settings.is_active:
+        raise BookingClosed(f"{business.name} is not taking bookings right now.")
+
+
+@endpoint(f"{PUBLIC}/", "GET", "The business and its public booking settings",
+          response=schemas.PublicBusinessResponse, errors=(404,), tag="public")
+def public_business(slug: str):
+    return reply(serialize.public_business(_business(slug)))
+
+
+@endpoint(f"{PUBLIC}/services/", "GET", "Bookable services",
+          response=schemas.PublicServicesResponse, errors=(404,), tag="public")
+def public_services(slug: str):
+    business = _business(slug)
+    return reply(schemas.PublicServicesResponse([serialize.service(s) for s in availability_service.bookable_services(business)]))
+
+
+@endpoint(f"{PUBLIC}/availability/", "GET", "Free slots per date (business zone), start_date..end_date inclusive",
+          query=schemas.AvailabilityQuery, response=schemas.AvailabilityResponse, errors=(404, 409, 422), tag="public")
+def public_availability(slug: str):
+    business = _business(slug)
+    q = query(schemas.AvailabilityQuery)
+    _open(business)
+    service = _service(business, q.service_id)
+    tz = q.tz or business.timezone
+    by_date = group_by_local_date(
+        availability_service.available_slots(business, service, q.start_date, q.end_date), business.timezone
+    )
+    days = {
+        q.start_date + timedelta(days=n): [serialize.slot(s, tz) for s in by_date.get(q.start_date + timedelta(days=n), [])]
+        for n in range((q.end_date - q.start_date).days + 1)
+    }
+    return reply(schemas.AvailabilityResponse(days))
+
+
+@endpoint(f"{PUBLIC}/book/", "POST", "Book a slot (201; 200 when the Idempotency-Key was seen before)",
+          body=schemas.BookIn, response=schemas.BookResponse, status=201, errors=(400, 404, 409, 422, 429), tag="public",
+          headers=(("Idempotency-Key", "Repeat a submit safely: the same key returns the first booking."),))
+@limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"])
+def public_book(slug: str):
+    business = _business(slug)
+    data = body(schemas.BookIn)
+    key = request.headers.get("Idempotency-Key")
+    if key is not None and not _IDEMPOTENCY_KEY.match(key):
+        raise ValidationFailed("Invalid Idempotency-Key.", {"Idempotency-Key": "Use 1-255 visible ASCII characters."})
+    client_tz = data.client_timezone or business.timezone
+    try:
+        result = booking_service.create_booking(
+            business,
+            BookingRequest(
+                service_id=data.service_id, start=data.start, client_name=data.client_name,
+                client_email=data.client_email, client_phone=data.client_phone, client_timezone=client_tz,
+                notes=data.notes, seats=data.seats, staff_id=data.staff_id, idempotency_key=key or None,
+            ),
+        )
+    except SlotUnavailable as exc:
+        error = schemas.ErrorResponse(error=schemas.ErrorDetail(
+            code=exc.code, message=exc.message, fields={"start": "That time is not available."},
+            alternatives=[serialize.slot(s, client_tz) for s in exc.alternatives],
+        ))
+        return reply(error, exc.status_code)
+    headers = {} if result.created else {"Idempotent-Replayed": "true"}
+    return reply(serialize.booked(result.booking), 201 if result.created else 200, headers)

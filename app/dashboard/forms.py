@@ -1,0 +1,253 @@
+"""Dashboard forms. Ranges match what the services and the availability engine accept."""
+from __future__ import annotations
+
+import re
+from datetime import time
+from decimal import Decimal
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateField,
+    DecimalField,
+    EmailField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from app.auth.forms import CURRENCIES
+from app.domain.booking_state import BookingStatus
+from app.web import all_timezones
+
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+
+
+def _int(label, lo, hi, required=True, **kw):
+    first = InputRequired(f"Enter a whole number from {lo} to {hi}.") if required else Optional()
+    return IntegerField(label, validators=[first, NumberRange(lo, hi, f"Enter a whole number from {lo} to {hi}.")], **kw)
+
+
+# ------------------------------------------------------------------ settings and profile
+
+class LinkForm(FlaskForm):
+    is_active = BooleanField("Booking link is on (clients can book)")
+
+
+class SettingsForm(FlaskForm):
+    requires_approval = BooleanField("Requests need my approval")
+    auto_approve_returning_clients = BooleanField("Approve returning clients automatically")
+    buffer_time_minutes = _int("Buffer after each booking (minutes)", 0, 1440)
+    booking_expiry_hours = _int("Requests expire after (hours)", 1, 720)
+    max_advance_booking_days = _int("Book at most this many days ahead", 1, 730)
+    min_advance_booking_hours = _int("Minimum notice (hours)", 0, 720)
+
+    FIELDS = (
+        "requires_approval",
+        "auto_approve_returning_clients",
+        "buffer_time_minutes",
+        "booking_expiry_hours",
+        "max_advance_booking_days",
+        "min_advance_booking_hours",
+    )
+
+
+class ProfileForm(FlaskForm):
+    name = StringField("Business name", validators=[DataRequired("Please enter a name."), Length(max=120)])
+    description = TextAreaField("Description", validators=[Length(max=2000)])
+    address = StringField("Address", validators=[Length(max=255)])
+    phone = StringField("Phone", validators=[Length(max=40)])
+    email = EmailField("Contact e-mail", validators=[Optional(), Email("Please enter a valid e-mail address."), Length(max=255)])
+    timezone = SelectField("Time zone")
+    currency = SelectField("Currency", choices=[SelectChoice(c) for c in CURRENCIES])
+
+    FIELDS = ("name", "description", "address", "phone", "email", "timezone", "currency")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timezone.choices = [SelectChoice(z) for z in all_timezones()]
+        if self.currency.data and self.currency.data not in CURRENCIES:
+            self.currency.choices = [*self.currency.choices, SelectChoice(self.currency.data)]
+
+
+# ------------------------------------------------------------------ services
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def _money(form, field):
+    if not (field.raw_data and field.raw_data[0].strip()):
+        field.errors.clear()  # "Enter a price" says more than "Not a valid decimal value"
+        raise StopValidation("Enter a price, e.g. 25.00 (0 for free).")
+    if field.errors:
+        raise StopValidation()
+    value = field.data
+    if not value.is_finite() or value < 0 or value >= Decimal("100000000"):
+        raise StopValidation("Enter a price from 0 to 99,999,999.99.")
+    if value.as_tuple().exponent < -2:
+        raise StopValidation("Use at most two decimal places.")
+
+
+def _enum_value(value) -> str:
+    return getattr(value, "value", value)
+
+
+class ServiceForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired("Please enter a name."), Length(max=120)])
+    description = TextAreaField("Description", validators=[Length(max=2000)])
+    duration_minutes = _int("Duration (minutes)", 5, 1440, default=60)
+    price = DecimalField("Price", places=2, validators=[_money])
+    capacity = _int("Seats per slot", 1, 500, default=1, description="1 for one-to-one; more for a group class.")
+    buffer_before_minutes = _int("Buffer before (minutes)", 0, 1440, required=False, description="Blank: no buffer before.")
+    buffer_after_minutes = _int("Buffer after (minutes)", 0, 1440, required=False, description="Blank: the business default.")
+    slot_interval_minutes = _int("Start a slot every (minutes)", 5, 1440, required=False, description="Blank: the duration.")
+    staff_ids = MultiCheckboxField("Who offers it", coerce=int)
+    location_kind = RadioField(
+        "Where",
+        choices=[SelectChoice("in_person", "In person"), SelectChoice("phone", "Phone"), SelectChoice("video", "Video")],
+        default="in_person",
+        coerce=_enum_value,
+    )
+    is_bookable = BooleanField("Clients can book it online", default=True)
+    is_active = BooleanField("Active", default=True)
+
+    FIELDS = (
+        "name", "description", "duration_minutes", "price", "capacity", "buffer_before_minutes",
+        "buffer_after_minutes", "slot_interval_minutes", "location_kind", "is_bookable", "is_active",
+    )
+
+    def __init__(self, *args, staff=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.staff_ids.choices = [SelectChoice(s.id, s.display_name + ("" if s.is_active else " (inactive)")) for s in staff]
+
+    def validate_staff_ids(self, field):
+        if not field.data:
+            raise ValidationError("Choose at least one person who offers this service.")
+
+
+# ------------------------------------------------------------------ hours
+
+_INTERVAL = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*[-–]\s*(\d{1,2}):(\d{2})\s*$")
+
+
+def parse_intervals(text: str | None) -> list[tuple[time, time]]:
+    """``"09:00-12:00, 13:00-17:00"`` -> ``[(09:00, 12:00), (13:00, 17:00)]``; blank -> ``[]``.
+
+    Raises ``ValueError`` with a message for the person typing it.
+    """
+    result = []
+    for part in re.split(r"[,;\n]+", text or ""):
+        if not part.strip():
+            continue
+        match = _INTERVAL.match(part)
+        if not match:
+            raise ValueError(f"“{part.strip()}” is not like 09:00-17:00.")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        if h1 > 23 or h2 > 23 or m1 > 59 or m2 > 59:
+            raise ValueError(f"“{part.strip()}” is not a time of day (00:00 to 23:59).")
+        start, end = time(h1, m1), time(h2, m2)
+        if end <= start:
+            raise ValueError(f"{end:%H:%M} must be after {start:%H:%M}.")
+        result.append((start, end))
+    return result
+
+
+def format_intervals(pairs) -> str:
+    return ", ".join(f"{a:%H:%M}-{b:%H:%M}" if isinstance(a, time) else f"{a}-{b}" for a, b in pairs)
+
+
+class WeeklyHoursForm(FlaskForm):
+    """One text input per weekday (``day_0`` = Monday), e.g. ``09:00-12:00, 13:00-17:00``."""
+
+    day_0 = StringField("Monday")
+    day_1 = StringField("Tuesday")
+    day_2 = StringField("Wednesday")
+    day_3 = StringField("Thursday")
+    day_4 = StringField("Friday")
+    day_5 = StringField("Saturday")
+    day_6 = StringField("Sunday")
+
+    def days(self):
+        return [getattr(self, f"day_{i}") for i in range(7)]
+
+    def parsed(self) -> dict[int, list[tuple[time, time]]] | None:
+        """The hours per weekday, or ``None`` after adding a message to each bad day."""
+        hours, ok = {}, True
+        for i, f in enumerate(self.days()):
+            try:
+                hours[i] = parse_intervals(f.data)
+            except ValueError as exc:
+                f.errors = list(f.errors) + [str(exc)]
+                ok = False
+        return hours if ok else None
+
+
+class OverrideForm(FlaskForm):
+    date = DateField("Date", validators=[InputRequired("Choose a date.")])
+    intervals = StringField("Hours that day", description="e.g. 10:00-14:00; leave blank and tick Unavailable for a day off.")
+    unavailable = BooleanField("Unavailable all day")
+
+    def parsed(self) -> list[tuple[time, time]] | None:
+        if self.unavailable.data:
+            return []
+        try:
+            pairs = parse_intervals(self.intervals.data)
+        except ValueError as exc:
+            self.intervals.errors = list(self.intervals.errors) + [str(exc)]
+            return None
+        if not pairs:
+            self.intervals.errors = list(self.intervals.errors) + ["Enter the hours, or tick Unavailable."]
+            return None
+        return pairs
+
+
+class StaffForm(FlaskForm):
+    display_name = StringField("Name", validators=[DataRequired("Please enter a name."), Length(max=120)])
+    staff_timezone = SelectField("Time zone")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.staff_timezone.choices = [SelectChoice("", "Same as the business")] + [SelectChoice(z) for z in all_timezones()]
+
+
+# ------------------------------------------------------------------ bookings
+
+class ReasonForm(FlaskForm):
+    reason = TextAreaField("Reason", validators=[DataRequired("A reason is required."), Length(max=2000)])
+
+
+STATUS_CHOICES = [SelectChoice("", "Any status")] + [SelectChoice(s.value, s.label.capitalize()) for s in BookingStatus]
+
+
+class BookingFilterForm(FlaskForm):
+    """GET filters for the bookings list (no CSRF: it only reads)."""
+
+    class Meta:
+        csrf = False
+
+    when = SelectField("Show", choices=[SelectChoice("upcoming", "Upcoming"), SelectChoice("past", "Past")], default="upcoming")
+    status = SelectField("Status", choices=STATUS_CHOICES, default="")
+    date_from = DateField("From", validators=[Optional()])
+    date_to = DateField("To", validators=[Optional()])
+    staff = SelectField("Staff", default="")
+
+    def __init__(self, *args, staff=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.staff.choices = [SelectChoice("", "Anyone")] + [SelectChoice(str(s.id), s.display_name) for s in staff]
+
+    def validate_date_to(self, field):
+        if field.data and self.date_from.data and field.data < self.date_from.data:
+            raise ValidationError("“To” must be on or after “From”.")
+
+
+class ApiKeyForm(FlaskForm):
+    name = StringField("Key name", description="So you remember where it is used, e.g. “Website”.",
+                       validators=[DataRequired("Please name the key."), Length(max=120)])

@@ -1,0 +1,126 @@
+"""The requests queue (approve/reject in place) and the bookings list (filter, cancel, detail).
+
+Actions answer an HTMX request with the booking's row in its new state (409/422 with the message
+in the row when they fail) and ``HX-Trigger: bookings-changed``; a plain form POST gets a redirect
+with a flash, or the page again with the message.
+"""
+from __future__ import annotations
+
+from flask import flash, render_template, request
+
+from app.dashboard import bp
+from app.dashboard.common import BOOKINGS_CHANGED, actor, back, current_business
+from app.dashboard.forms import BookingFilterForm, ReasonForm
+from app.domain.booking_state import BookingStatus
+from app.services import booking_queries, booking_service
+from app.services.booking_queries import BookingFilter
+from app.services.errors import Conflict, SlotUnavailable, ValidationFailed
+from app.web import render, wants_fragment
+
+
+# ------------------------------------------------------------------ requests queue
+
+@bp.get("/requests")
+def requests():
+    business = current_business()
+    return render("dashboard/requests.html", block="queue", requests=booking_queries.pending_requests(business), row_errors={})
+
+
+def _action_response(booking_id: int, row_template: str, message: str, status: int = 200, error: str | None = None, form=None):
+    """The row (fragment), or redirect back with a flash (plain POST), or the page with the error."""
+    business = current_business()
+    booking = booking_service.get_booking(business, booking_id)
+    row_state = {"booking": booking, "error": error, "form": form, "message": message if status == 200 else None}
+    if wants_fragment():
+        body = render_template(row_template, **row_state)
+        return body, status, {**BOOKINGS_CHANGED, "Vary": "HX-Request"}
+    if status == 200:
+        flash(message, "success")
+        return back("dashboard.requests" if row_template.endswith("_request_row.html") else "dashboard.bookings")
+    # Without JavaScript: the page the form was on, with the message next to the booking.
+    if request.form.get("from") == "detail" or row_template.endswith("_booking_row.html"):
+        return _detail_page(booking, status, error=error, form=form)
+    return render(
+        "dashboard/requests.html",
+        status=status,
+        requests=booking_queries.pending_requests(business),
+        row_errors={booking.id: {"error": error, "form": form}},
+    )
+
+
+@bp.post("/requests/<int:booking_id>/approve")
+def request_approve(booking_id: int):
+    business = current_business()
+    row = "dashboard/_request_row.html"
+    try:
+        booking = booking_service.approve(business, booking_id, actor())
+    except (SlotUnavailable, Conflict) as exc:
+        return _action_response(booking_id, row, "", 409, error=exc.message)
+    return _action_response(booking.id, row, f"Approved: {booking.client_name}'s booking is confirmed.")
+
+
+@bp.post("/requests/<int:booking_id>/reject")
+def request_reject(booking_id: int):
+    business = current_business()
+    booking_service.get_booking(business, booking_id)  # 404 before validating another business's id
+    row = "dashboard/_request_row.html"
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _action_response(booking_id, row, "", 422, form=form)
+    try:
+        booking = booking_service.reject(business, booking_id, actor(), form.reason.data)
+    except ValidationFailed as exc:
+        form.reason.errors = [exc.fields.get("reason", exc.message)]
+        return _action_response(booking_id, row, "", 422, form=form)
+    except Conflict as exc:
+        return _action_response(booking_id, row, "", 409, error=exc.message)
+    return _action_response(booking.id, row, f"Rejected {booking.client_name}'s request.")
+
+
+# ------------------------------------------------------------------ bookings
+
+@bp.get("/bookings")
+def bookings():
+    business = current_business()
+    form = BookingFilterForm(request.args, staff=business.staff)
+    status = 200
+    results = []
+    if form.validate():
+        f = BookingFilter(
+            when=form.when.data,
+            status=BookingStatus(form.status.data) if form.status.data else None,
+            date_from=form.date_from.data,
+            date_to=form.date_to.data,
+            staff_id=int(form.staff.data) if form.staff.data else None,
+        )
+        results = booking_queries.list_bookings(business, f)
+    else:
+        status = 422
+    return render("dashboard/bookings.html", block="results", status=status, form=form, bookings=results, row_errors={})
+
+
+def _detail_page(booking, status: int = 200, error: str | None = None, form=None):
+    return render("dashboard/booking_detail.html", status=status, booking=booking, error=error, form=form)
+
+
+@bp.get("/bookings/<int:booking_id>")
+def booking_detail(booking_id: int):
+    return _detail_page(booking_service.get_booking(current_business(), booking_id))
+
+
+@bp.post("/bookings/<int:booking_id>/cancel")
+def booking_cancel(booking_id: int):
+    business = current_business()
+    booking_service.get_booking(business, booking_id)
+    row = "dashboard/_booking_row.html"
+    form = ReasonForm()
+    if not form.validate_on_submit():
+        return _action_response(booking_id, row, "", 422, form=form)
+    try:
+        booking = booking_service.cancel(business, booking_id, actor(), form.reason.data)
+    except ValidationFailed as exc:
+        form.reason.errors = [exc.fields.get("reason", exc.message)]
+        return _action_response(booking_id, row, "", 422, form=form)
+    except Conflict as exc:
+        return _action_response(booking_id, row, "", 409, error=exc.message)
+    return _action_response(booking.id, row, f"Cancelled {booking.client_name}'s booking ({booking.reference}).")

@@ -1,0 +1,44 @@
+"""Overview page and the nav's pending-requests badge."""
+from __future__ import annotations
+
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from flask import render_template
+
+from app.dashboard import bp
+from app.dashboard.common import current_business
+from app.domain.booking_state import HOLDING_STATUSES
+from app.models import utcnow
+from app.services import booking_queries
+from app.services.booking_queries import BookingFilter
+from app.web import render
+
+
+@bp.get("/")
+def index():
+    business = current_business()
+    now = utcnow()
+    today = now.astimezone(ZoneInfo(business.timezone)).date()
+    week = booking_queries.list_bookings(
+        business, BookingFilter(when="upcoming", date_from=today, date_to=today + timedelta(days=6), limit=500), now=now
+    )
+    week = [b for b in week if b.status in HOLDING_STATUSES]
+    upcoming = [
+        b for b in booking_queries.list_bookings(business, BookingFilter(when="upcoming", limit=50), now=now)
+        if b.status in HOLDING_STATUSES
+    ][:5]
+    return render(
+        "dashboard/overview.html",
+        pending=booking_queries.pending_count(business, now),
+        week_count=len(week),
+        upcoming=upcoming,
+        now=now,
+    )
+
+
+@bp.get("/requests/count")
+def requests_count():
+    """The badge in the nav: reloaded on ``bookings-changed`` events."""
+    response = render_template("dashboard/_count.html", count=booking_queries.pending_count(current_business()))
+    return response, 200, {"Vary": "HX-Request", "Cache-Control": "no-store"}

@@ -1,0 +1,72 @@
+"""Booking link & settings: the link, its on/off switch, the booking settings and the profile."""
+from __future__ import annotations
+
+from flask import flash, redirect, url_for
+
+from app.dashboard import bp
+from app.dashboard.common import current_business, form_errors_from
+from app.dashboard.forms import LinkForm, ProfileForm, SettingsForm
+from app.services import business_service
+from app.services.errors import ValidationFailed
+from app.web import render, wants_fragment
+
+
+def _page(status=200, link_form=None, settings_form=None, profile_form=None, block=None, link_message=None):
+    business = current_business()
+    return render(
+        "dashboard/settings.html",
+        block=block,
+        status=status,
+        link_message=link_message,
+        link_form=link_form or LinkForm(formdata=None, obj=business.settings),
+        settings_form=settings_form or SettingsForm(formdata=None, obj=business.settings),
+        profile_form=profile_form or ProfileForm(formdata=None, obj=business),
+    )
+
+
+@bp.get("/settings")
+def settings():
+    return _page()
+
+
+@bp.post("/settings/link")
+def settings_link():
+    business = current_business()
+    form = LinkForm()
+    if not form.validate_on_submit():
+        return _page(422, link_form=form, block="link")
+    business_service.update_settings(business, is_active=form.is_active.data)
+    message = "Your booking link is on." if form.is_active.data else "Your booking link is off: clients see “not taking bookings”."
+    if wants_fragment():
+        return _page(link_form=form, block="link", link_message=message)
+    flash(message, "success")
+    return redirect(url_for("dashboard.settings"), code=303)
+
+
+@bp.post("/settings")
+def settings_save():
+    business = current_business()
+    form = SettingsForm()
+    if form.validate_on_submit():
+        try:
+            business_service.update_settings(business, **{name: getattr(form, name).data for name in SettingsForm.FIELDS})
+        except ValidationFailed as exc:
+            form_errors_from(exc.fields, form)
+        else:
+            flash("Booking settings saved.", "success")
+            return redirect(url_for("dashboard.settings"), code=303)
+    return _page(422, settings_form=form)
+
+
+@bp.post("/settings/profile")
+def settings_profile():
+    business = current_business()
+    form = ProfileForm()
+    if form.validate_on_submit():
+        fields = {name: getattr(form, name).data for name in ProfileForm.FIELDS}
+        fields = {k: (v.strip() if isinstance(v, str) else v) for k, v in fields.items()}
+        fields["email"] = (fields["email"] or "").lower()
+        business_service.update_profile(business, **fields)
+        flash("Business profile saved.", "success")
+        return redirect(url_for("dashboard.settings"), code=303)
+    return _page(422, profile_form=form)

@@ -1,0 +1,1 @@
+"""Thin clients for third-party services, one module per provider (DESIGN.md)."""

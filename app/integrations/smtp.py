@@ -1,0 +1,188 @@
+"""Sending e-mail: a thin SMTP client over :mod:`smtplib`, and a file transport for development.
+
+Configuration (``app.config``):
+
+* ``SMTP_URL`` — ``smtp://user:password@host:587?starttls=1`` (plain, or STARTTLS with
+  ``starttls=1``), ``smtps://user:password@host:465`` (implicit TLS). User and password are
+  optional and percent-decoded. Unset: messages are written as ``.eml`` files to
+  ``MAIL_OUTBOX_DIR`` (default ``instance/outbox/``) by :class:`FileTransport` — never dropped.
+* ``SMTP_TIMEOUT`` — seconds for connecting and for every command (default 10).
+
+Errors are :class:`SmtpError` with ``temporary`` True for what a later retry may fix (4xx replies,
+refused or dropped connections, timeouts) and False for what it will not (5xx replies: a refused
+recipient, bad credentials, a rejected message). SMTP reply codes: RFC 5321 section 4.2.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import re
+import smtplib
+import socket
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import getaddresses
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+DEFAULT_TIMEOUT = 10.0
+log = logging.getLogger(__name__)
+
+
+class SmtpError(Exception):
+    """Sending failed. ``temporary``: retrying later may succeed. ``code``: the SMTP reply code
+    when the server gave one."""
+
+    def __init__(self, message: str, *, temporary: bool, code: int | None = None):
+        super().__init__(message)
+        self.temporary = temporary
+        self.code = code
+
+    @property
+    def permanent(self) -> bool:  # read by app.jobs.runner to skip the retries
+        return not self.temporary
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    host: str
+    port: int
+    username: str | None = None
+    password: str | None = None
+    ssl: bool = False  # implicit TLS (smtps://, usually port 465)
+    starttls: bool = False
+    timeout: float = DEFAULT_TIMEOUT
+
+    def __repr__(self) -> str:  # never show the password in logs
+        return f"SmtpSettings({'smtps' if self.ssl else 'smtp'}://{self.host}:{self.port}, user={self.username!r}, starttls={self.starttls})"
+
+
+def parse_smtp_url(url: str, timeout: float = DEFAULT_TIMEOUT) -> SmtpSettings:
+    """``smtp[s]://[user[:password]@]host[:port][?starttls=1]`` -> :class:`SmtpSettings`.
+
+    Default ports: 465 for ``smtps``, 587 with STARTTLS, else 25. Raises ``ValueError``."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+        raise ValueError("SMTP_URL must look like smtp://user:pass@host:port (or smtps://...)")
+    query = parse_qs(parts.query)
+    starttls = query.get("starttls", ["0"])[-1].lower() in ("1", "true", "yes", "on")
+    use_ssl = parts.scheme == "smtps"
+    port = parts.port or (465 if use_ssl else 587 if starttls else 25)
+    return SmtpSettings(
+        host=parts.hostname,
+        port=port,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        ssl=use_ssl,
+        starttls=starttls and not use_ssl,
+        timeout=timeout,
+    )
+
+
+def recipients_of(message: EmailMessage) -> list[str]:
+    """Envelope recipients: the addresses in To, Cc and Bcc."""
+    fields = [v for h in ("To", "Cc", "Bcc") for v in message.get_all(h, [])]
+    return [addr for _name, addr in getaddresses(fields) if addr]
+
+
+def _error_from_reply(code: int, text: bytes | str, what: str) -> SmtpError:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return SmtpError(f"{what}: {code} {text}".strip(), temporary=400 <= code < 500, code=code)
+
+
+class SmtpTransport:
+    """Sends over SMTP; one connection per message (a worker sends a few per minute, and a fresh
+    connection never inherits a half-broken session)."""
+
+    name = "smtp"
+
+    def __init__(self, settings: SmtpSettings, envelope_from: str | None = None):
+        self.settings = settings
+        self.envelope_from = envelope_from
+
+    def _connect(self) -> smtplib.SMTP:
+        s = self.settings
+        if s.ssl:
+            return smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ssl.create_default_context())
+        return smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+
+    def send(self, message: EmailMessage) -> str:
+        """Send ``message`` to its To/Cc/Bcc; returns its Message-ID. Raises :class:`SmtpError`.
+
+        Success means the server acknowledged DATA for at least one recipient; recipients it
+        refused while accepting others are logged and not retried.
+        """
+        to_addrs = recipients_of(message)
+        if not to_addrs:
+            raise SmtpError("message has no recipients", temporary=False)
+        sender = self.envelope_from or getaddresses([message["From"]])[0][1]
+        try:
+            with self._connect() as smtp:  # the timeout applies to every socket operation
+                if self.settings.starttls:
+                    smtp.ehlo()
+                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.ehlo()
+                if self.settings.username:
+                    smtp.login(self.settings.username, self.settings.password or "")
+                refused = smtp.send_message(message, from_addr=sender, to_addrs=to_addrs)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            temporary = any(400 <= c < 500 for c in codes)
+            detail = "; ".join(f"{rcpt}: {code} {msg.decode('utf-8', 'replace') if isinstance(msg, bytes) else msg}" for rcpt, (code, msg) in exc.recipients.items())
+            raise SmtpError(f"recipients refused: {detail}", temporary=temporary, code=codes[0] if codes else None) from exc
+        except smtplib.SMTPSenderRefused as exc:
+            raise _error_from_reply(exc.smtp_code, exc.smtp_error, "sender refused") from exc
+        except smtplib.SMTPResponseException as exc:  # DATA refused, auth failed, ...
+            raise _error_from_reply(exc.smtp_code, exc.smtp_error, "server refused") from exc
+        except smtplib.SMTPServerDisconnected as exc:
+            raise SmtpError(f"server disconnected: {exc}", temporary=True) from exc
+        except (socket.timeout, TimeoutError) as exc:
+            raise SmtpError(f"timed out after {self.settings.timeout:g}s talking to {self.settings.host}:{self.settings.port}", temporary=True) from exc
+        except (smtplib.SMTPException, OSError) as exc:  # refused connection, DNS, TLS, ...
+            raise SmtpError(f"cannot send via {self.settings.host}:{self.settings.port}: {exc}", temporary=True) from exc
+        if refused:
+            log.warning("SMTP accepted %s but refused %s", message["Message-ID"], refused)
+        return message["Message-ID"] or ""
+
+
+class FileTransport:
+    """Development transport: writes each message to ``directory`` as ``<time>-<id>.eml``
+    (RFC 5322 bytes, openable in any mail client). Returns the file name."""
+
+    name = "file"
+
+    def __init__(self, directory: str | os.PathLike):
+        self.directory = Path(directory)
+
+    def send(self, message: EmailMessage) -> str:
+        from datetime import datetime, timezone
+
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            msgid = re.sub(r"[^A-Za-z0-9.@_-]", "", message["Message-ID"] or "") or "message"
+            name = f"{datetime.now(timezone.utc):%Y%m%dT%H%M%S%f}-{msgid}.eml"
+            tmp = self.directory / (name + ".tmp")
+            tmp.write_bytes(message.as_bytes())
+            tmp.replace(self.directory / name)  # atomic: a reader never sees half a file
+        except OSError as exc:
+            raise SmtpError(f"cannot write {self.directory}: {exc}", temporary=True) from exc
+        return name
+
+
+def transport_from_config(config) -> SmtpTransport | FileTransport:
+    """The transport ``config`` asks for: SMTP when ``SMTP_URL`` is set, else files."""
+    url = config.get("SMTP_URL")
+    if url:
+        settings = parse_smtp_url(url, timeout=float(config.get("SMTP_TIMEOUT") or DEFAULT_TIMEOUT))
+        return SmtpTransport(settings, envelope_from=_address(config.get("MAIL_FROM")))
+    from app.config import INSTANCE
+
+    return FileTransport(config.get("MAIL_OUTBOX_DIR") or INSTANCE / "outbox")
+
+
+def _address(value: str | None) -> str | None:
+    if not value:
+        return None
+    return getaddresses([value])[0][1] or None

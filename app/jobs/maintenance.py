@@ -1,0 +1,42 @@
+"""Housekeeping jobs: the daily cleanup of delivered outbox rows.
+
+Scheduled work is an outbox row with a future ``run_at`` (no cron): :func:`schedule_daily`
+records tomorrow's cleanup under a per-date idempotency key, so every executor may call it on
+every poll and exactly one row per day exists.
+"""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, timezone
+
+from flask import current_app
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.jobs.registry import handler
+from app.models import utcnow
+from app.services import outbox
+
+CLEANUP_KIND = "cleanup_outbox"
+CLEANUP_AT = time(3, 30)  # UTC
+
+
+@handler(CLEANUP_KIND)
+def cleanup_outbox(days: int | None = None, *, key: str) -> int:
+    """Delete ``done`` outbox rows finished more than ``days`` (config ``OUTBOX_KEEP_DAYS``,
+    default 7) days ago. Returns how many."""
+    days = days if days is not None else current_app.config.get("OUTBOX_KEEP_DAYS", 7)
+    return outbox.cleanup(utcnow() - timedelta(days=days))
+
+
+def schedule_daily(now: datetime | None = None) -> None:
+    """Make sure the next daily cleanup is recorded (idempotent; commits)."""
+    now = now or utcnow()
+    run_at = datetime.combine(now.date(), CLEANUP_AT, tzinfo=timezone.utc)
+    if run_at <= now:
+        run_at += timedelta(days=1)
+    try:
+        outbox.begin_write()
+        outbox.record(CLEANUP_KIND, {}, key=f"{CLEANUP_KIND}:{run_at.date().isoformat()}", run_at=run_at)
+        db.session.commit()
+    except IntegrityError:  # another process recorded it at the same moment
+        db.session.rollback()

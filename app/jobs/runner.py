@@ -1,0 +1,48 @@
+"""Running one outbox job: claim it, call its handler, then complete it or record the failure.
+
+Both executors call :func:`run_job`: the RQ job in :mod:`app.jobs.dispatch` and the in-process
+runner in :mod:`app.jobs.inprocess`. Needs an app context.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from app.extensions import db
+from app.jobs import maintenance, notifications  # noqa: F401  (register the handlers)
+from app.jobs.registry import HANDLERS
+from app.services import outbox
+
+log = logging.getLogger(__name__)
+
+
+def describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def run_job(job_id: int, now: datetime | None = None) -> str:
+    """Run outbox job ``job_id`` if it can be claimed now.
+
+    Returns ``"done"``, ``"skipped"`` (not due, already running elsewhere, or finished),
+    ``"pending"`` (failed; will retry after the backoff) or ``"failed"`` (gave up). Handler
+    exceptions are recorded on the row, never raised; ``BaseException`` (a killed worker) is not
+    caught, leaving the row ``running`` until its lease expires and another worker takes it.
+    """
+    job = outbox.claim(job_id, now=now)
+    if job is None:
+        return "skipped"
+    kind, payload, key, attempt = job.kind, dict(job.payload or {}), job.idempotency_key, job.attempts
+    fn = HANDLERS.get(kind)
+    if fn is None:
+        outbox.fail(job_id, f"no handler for job kind {kind!r}", now=now, permanent=True)
+        return "failed"
+    try:
+        fn(key=key, **payload)
+    except Exception as exc:  # noqa: BLE001  (any failure is recorded on the row and retried)
+        db.session.rollback()
+        permanent = bool(getattr(exc, "permanent", False))
+        status = outbox.fail(job_id, describe(exc), now=now, permanent=permanent)
+        log.warning("job %s (%s) attempt %s failed: %s -> %s", job_id, kind, attempt, describe(exc), status and status.value)
+        return status.value if status else "skipped"
+    outbox.complete(job_id, now=now)
+    return "done"

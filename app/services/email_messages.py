@@ -1,0 +1,307 @@
+"""Booking e-mails: which ones a booking event implies, and building each one (HTML + plain text
+from ``templates/email/``, plus an iMIP calendar part where the event changes the client's
+calendar).
+
+The booking service calls :func:`record_booking_emails` (and :func:`record_reminders`) inside its
+transaction, after applying the change; the jobs in :mod:`app.jobs.notifications` later call
+:func:`build_booking_email` and :func:`to_mime` and send the result.
+
+MIME structure (api-notes.md section 8, RFC 6047)::
+
+    multipart/mixed
+      multipart/alternative
+        text/plain
+        text/html
+        text/calendar; method=REQUEST|CANCEL; charset="utf-8"
+      text/calendar; method=...; name="invite.ics"   (Content-Disposition: attachment)
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from sqlalchemy import select
+
+from app.domain.booking_state import BookingStatus
+from app.extensions import db
+from app.models import Booking, Business, Membership, Role, User, utcnow
+from app.models.outbox import OutboxJob
+from app.services import outbox
+from app.services.calendar_links import event_description, event_title, google_calendar_url
+from app.services.invitations import CANCEL, REQUEST, Invitation, build_invitation
+
+JOB_KIND = "booking_email"
+QUEUE = "notifications"
+DEFAULT_MAIL_FROM = "Flowkey <no-reply@flowkey.invalid>"
+
+CLIENT = "client"
+OWNER = "owner"
+
+
+@dataclass(frozen=True)
+class Template:
+    name: str  # templates/email/<name>.html and .txt
+    audience: str  # CLIENT or OWNER
+    subject: str  # str.format(**fields)
+    method: str | None = None  # iTIP method of the calendar part, if any
+    needs_status: frozenset[BookingStatus] | None = None  # skip (stale) unless the booking is in one of these
+    current_sequence_only: bool = False  # skip if the booking changed (SEQUENCE moved) since recording
+
+
+_CONFIRMED = frozenset({BookingStatus.CONFIRMED})
+
+TEMPLATES: dict[str, Template] = {
+    t.name: t
+    for t in [
+        Template("request_received", CLIENT, "Request received: {service} on {date}"),
+        Template("confirmed", CLIENT, "Confirmed: {service} on {date}", REQUEST, _CONFIRMED, True),
+        Template("rescheduled", CLIENT, "New time: {service} on {date}", REQUEST, _CONFIRMED, True),
+        Template("rejected", CLIENT, "Not confirmed: {service} on {date}"),
+        Template("cancelled", CLIENT, "Cancelled: {service} on {date}", CANCEL),
+        Template("expired", CLIENT, "Request expired: {service} on {date}"),
+        Template("reminder", CLIENT, "Reminder: {service} on {date}", None, _CONFIRMED, True),
+        Template("owner_new_request", OWNER, "New booking request: {client} for {service} on {date}"),
+        Template("owner_confirmed", OWNER, "New booking: {client} for {service} on {date}"),
+        Template("owner_cancelled", OWNER, "Booking cancelled: {client} for {service} on {date}"),
+        Template("owner_expired", OWNER, "Request expired unanswered: {client} for {service} on {date}"),
+    ]
+}
+
+#: Booking events -> the e-mails they imply. ``created`` depends on the booking's status.
+EVENTS: dict[str, tuple[str, ...]] = {
+    "requested": ("request_received", "owner_new_request"),  # created pending (awaiting approval)
+    "booked": ("confirmed", "owner_confirmed"),  # created confirmed
+    "approved": ("confirmed",),
+    "rejected": ("rejected",),
+    "cancelled": ("cancelled", "owner_cancelled"),  # owner_cancelled dropped when the owner cancelled
+    "expired": ("expired", "owner_expired"),
+    "rescheduled": ("rescheduled",),
+}
+
+
+@dataclass(frozen=True)
+class OutgoingEmail:
+    template: str
+    to: tuple[str, ...]
+    subject: str
+    text: str
+    html: str
+    from_name: str
+    reply_to: str | None = None
+    invitation: Invitation | None = None
+
+
+# ------------------------------------------------------------------ recording (caller's transaction)
+
+def job_key(booking: Booking, template: str, suffix: str = "") -> str:
+    """The idempotency key of one booking e-mail: booking, template and the SEQUENCE it announces."""
+    return f"email:booking:{booking.id}:{template}:s{booking.sequence}{suffix}"
+
+
+def record_booking_email(booking: Booking, template: str, *, run_at: datetime | None = None, suffix: str = "") -> OutboxJob:
+    """Record one e-mail job for ``booking`` in the current session (no commit)."""
+    if template not in TEMPLATES:
+        raise ValueError(f"unknown e-mail template {template!r}")
+    if booking.id is None:
+        db.session.flush()
+    return outbox.record(
+        JOB_KIND,
+        {"booking_id": booking.id, "template": template, "sequence": booking.sequence},
+        key=job_key(booking, template, suffix),
+        run_at=run_at,
+        queue=QUEUE,
+        booking_id=booking.id,
+    )
+
+
+def record_booking_emails(booking: Booking, event: str, *, by_owner: bool = False) -> list[OutboxJob]:
+    """Record the e-mails a booking ``event`` implies, in the current session (no commit).
+
+    Call it inside the service's transaction AFTER applying the change (status, reasons, and the
+    SEQUENCE bump), so the job carries the SEQUENCE it announces. ``event`` is ``created`` (picks
+    ``requested`` or ``booked`` from the status) or a key of :data:`EVENTS`. ``by_owner``: the owner
+    made the change themselves, so they get no e-mail about it. Returns the jobs (existing ones for
+    keys already recorded). Raises ``ValueError`` for an unknown event.
+    """
+    if event == "created":
+        event = "requested" if booking.status == BookingStatus.PENDING else "booked"
+    if event not in EVENTS:
+        raise ValueError(f"unknown booking event {event!r}")
+    templates = [t for t in EVENTS[event] if not (by_owner and TEMPLATES[t].audience == OWNER)]
+    return [record_booking_email(booking, t) for t in templates]
+
+
+def record_reminders(booking: Booking, offsets: list[timedelta] | None = None, now: datetime | None = None) -> list[OutboxJob]:
+    """Record reminder e-mails ``offsets`` before the start (default 24 h and 1 h), skipping the
+    ones already in the past. Keys include the SEQUENCE, so after a reschedule (SEQUENCE + 1) new
+    reminders are recorded and the old ones are skipped as stale when they come due."""
+    now = now or utcnow()
+    offsets = offsets if offsets is not None else [timedelta(hours=24), timedelta(hours=1)]
+    jobs = []
+    for offset in offsets:
+        run_at = booking.start_at - offset
+        if run_at > now:
+            minutes = int(offset.total_seconds() // 60)
+            jobs.append(record_booking_email(booking, "reminder", run_at=run_at, suffix=f":{minutes}m"))
+    return jobs
+
+
+# ------------------------------------------------------------------ building
+
+def _fmt_when(start: datetime, end: datetime, tz_name: str) -> tuple[str, str]:
+    """("Tuesday 5 January 2027", "09:00–10:00 (Europe/London)") in ``tz_name``."""
+    tz = ZoneInfo(tz_name)
+    s, e = start.astimezone(tz), end.astimezone(tz)
+    date = f"{s:%A} {s.day} {s:%B %Y}"
+    end_text = f"{e:%H:%M}" if e.date() == s.date() else f"{e:%a} {e.day} {e:%b} {e:%H:%M}"
+    return date, f"{s:%H:%M}–{end_text} ({tz_name})"
+
+
+def outlook_calendar_url(booking: Booking, business: Business) -> str:
+    """Outlook on the web "add event" deep link (outlook.live.com; times as UTC ISO 8601).
+
+    Like Google's, this URL is not formally documented by Microsoft; the parameters follow
+    https://github.com/InteractionDesignFoundation/add-event-to-calendar-docs/blob/main/services/outlook-web.md
+    """
+    params = {
+        "path": "/calendar/action/compose",
+        "rru": "addevent",
+        "subject": event_title(booking, business),
+        "startdt": booking.start_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "enddt": booking.end_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "body": event_description(booking, business),
+    }
+    if business.address:
+        params["location"] = business.address
+    return "https://outlook.live.com/calendar/0/deeplink/compose?" + urlencode(params)
+
+
+def owner_addresses(business: Business) -> list[str]:
+    """Where owner e-mails go: the business's e-mail, else every owner's login e-mail."""
+    if business.email:
+        return [business.email]
+    return list(
+        db.session.scalars(
+            select(User.email)
+            .join(Membership, Membership.user_id == User.id)
+            .where(Membership.business_id == business.id, Membership.role == Role.OWNER)
+            .order_by(User.id)
+        )
+    )
+
+
+def mail_from() -> str:
+    return current_app.config.get("MAIL_FROM") or DEFAULT_MAIL_FROM
+
+
+def skip_reason(booking: Booking, template: Template, sequence: int | None) -> str | None:
+    """Why a recorded e-mail should not go out any more (None = send it)."""
+    if template.needs_status is not None and booking.status not in template.needs_status:
+        return f"booking is {booking.status.value}"
+    if template.current_sequence_only and sequence is not None and sequence != booking.sequence:
+        return f"booking changed since (SEQUENCE {sequence} -> {booking.sequence})"
+    if template.audience == CLIENT and not booking.client_email:
+        return "client has no e-mail address"
+    return None
+
+
+def build_booking_email(
+    booking: Booking, template: str, *, sequence: int | None = None, now: datetime | None = None
+) -> OutgoingEmail | None:
+    """Render ``template`` for ``booking``; None when it should not be sent (see :func:`skip_reason`,
+    or an owner e-mail for a business with no address). ``sequence`` is the SEQUENCE recorded with
+    the job (default: the booking's current one)."""
+    spec = TEMPLATES[template]
+    if skip_reason(booking, spec, sequence) is not None:
+        return None
+    business = booking.business
+    now = now or utcnow()
+    base_url = current_app.config.get("BASE_URL", "").rstrip("/")
+    if spec.audience == CLIENT:
+        to, tz_name, reply_to = [booking.client_email], booking.client_timezone or business.timezone, business.email or None
+    else:
+        to, tz_name, reply_to = owner_addresses(business), business.timezone, booking.client_email
+    if not to:
+        return None
+    date, times = _fmt_when(booking.start_at, booking.end_at, tz_name)
+    fields = {"service": booking.service.name, "date": date, "client": booking.client_name, "business": business.name}
+    context = {
+        "booking": booking,
+        "business": business,
+        "service": booking.service,
+        "staff": booking.staff,
+        "date": date,
+        "times": times,
+        "timezone": tz_name,
+        "reference": booking.reference,
+        "google_url": google_calendar_url(booking, business),
+        "outlook_url": outlook_calendar_url(booking, business),
+        "requests_url": f"{base_url}/dashboard/requests",
+        "booking_url": f"{base_url}/dashboard/bookings/{booking.id}",
+        "base_url": base_url,
+        "reason": booking.rejection_reason if template == "rejected" else booking.cancellation_reason,
+        "subject": spec.subject.format(**fields),
+    }
+    env = current_app.jinja_env  # not render_template: no request-bound context processors
+    text = env.get_template(f"email/{template}.txt").render(**context)
+    html = env.get_template(f"email/{template}.html").render(**context)
+    invitation = None
+    if spec.method == REQUEST or (spec.method == CANCEL and booking.approved_at is not None):
+        # A CANCEL only for an event the client was sent (a confirmed booking); a declined or
+        # withdrawn request never reached their calendar.
+        organizer = getaddresses([mail_from()])[0][1]
+        invitation = build_invitation(booking, business, spec.method, sequence=sequence, now=now, fallback_organizer=organizer)
+    return OutgoingEmail(
+        template=template,
+        to=tuple(to),
+        subject=context["subject"],
+        text=text,
+        html=html,
+        from_name=business.name,
+        reply_to=reply_to,
+        invitation=invitation,
+    )
+
+
+def message_id(key: str, domain: str | None = None) -> str:
+    """A Message-ID derived from the idempotency key: if a message is ever sent twice (see
+    :mod:`app.jobs.notifications` for the one window where that can happen), both copies carry the
+    same Message-ID, which mail stores such as Gmail use to show one."""
+    domain = domain or (getaddresses([mail_from()])[0][1].rpartition("@")[2] or "flowkey.invalid")
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@{domain}>"
+
+
+def to_mime(email: OutgoingEmail, *, key: str, now: datetime | None = None) -> EmailMessage:
+    """The RFC 5322 message for ``email``: From is ``"<business name>" <MAIL_FROM address>``,
+    Reply-To the business (client e-mails) or the client (owner e-mails)."""
+    now = now or utcnow()
+    sender = getaddresses([mail_from()])[0][1]
+    msg = EmailMessage()
+    msg["From"] = str(Address(display_name=email.from_name, addr_spec=sender))
+    msg["To"] = ", ".join(email.to)
+    if email.reply_to:
+        msg["Reply-To"] = email.reply_to
+    msg["Subject"] = email.subject
+    msg["Date"] = format_datetime(now.astimezone(timezone.utc))
+    msg["Message-ID"] = message_id(key)
+    msg["X-Flowkey-Template"] = email.template
+    msg.set_content(email.text)
+    msg.add_alternative(email.html, subtype="html")
+    if email.invitation is not None:
+        method = email.invitation.method
+        msg.add_alternative(email.invitation.text, subtype="calendar", params={"method": method})
+        msg.add_attachment(
+            email.invitation.ics,
+            maintype="text",
+            subtype="calendar",
+            filename="invite.ics",
+            params={"method": method, "charset": "utf-8", "name": "invite.ics"},
+        )
+    return msg

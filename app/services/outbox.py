@@ -1,0 +1,352 @@
+"""The transactional outbox (DESIGN.md, "Background work that is never lost").
+
+A service that wants a side effect (an e-mail, a calendar sync) calls :func:`record` inside its own
+transaction: the job row commits or rolls back with the change that caused it. Executors (the RQ
+dispatcher in :mod:`app.jobs.dispatch`, the in-process runner in :mod:`app.jobs.inprocess`) then
+take rows with :func:`due` / :func:`claim` and finish them with :func:`complete` or :func:`fail`.
+
+Row life cycle (``OutboxJob.status``)::
+
+    pending --claim--> running --complete--> done
+       |                  '------fail------> pending (run_at = now + backoff) ... -> failed
+       '--mark_dispatched--> dispatched --claim--> running          failed --retry--> pending
+
+``dispatched`` and ``running`` rows carry ``locked_until``: once it passes, the holder (an RQ job
+lost with Redis, a worker killed mid-job) is presumed dead and the row is due again. Taking a row
+is a conditional ``UPDATE ... WHERE status = ...``, so two workers never run the same job at once.
+
+Every function except :func:`record` and the read-only queries is its own transaction: it commits
+the session (committing first whatever the session had open, as :func:`app.services.locks.begin_write`
+does). All instants are aware UTC.
+"""
+from __future__ import annotations
+
+import json
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import and_, delete, event, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from app.extensions import db
+from app.models import Booking, utcnow
+from app.models.outbox import JobStatus, OutboxJob, SentMessage
+from app.services.locks import IMMEDIATE
+
+# Defaults for the config keys (all optional; see app/config.py).
+DEFAULTS = {
+    "OUTBOX_MAX_ATTEMPTS": 5,
+    "OUTBOX_BACKOFF_SECONDS": 60,  # first retry after ~1 min, then x4: 1, 4, 16, 64 min (±20 %)
+    "OUTBOX_BACKOFF_FACTOR": 4,
+    "OUTBOX_BACKOFF_JITTER": 0.2,
+    "OUTBOX_LEASE_SECONDS": 300,  # a running job not finished after this is taken again
+    "OUTBOX_DISPATCH_LEASE_SECONDS": 900,  # a dispatched job not started after this is re-dispatched
+}
+
+QUEUES = ("notifications", "sync", "default")
+
+
+def setting(name: str):
+    return current_app.config.get(name, DEFAULTS[name])
+
+
+# ------------------------------------------------------------------ writing (caller's transaction)
+
+def record(
+    kind: str,
+    payload: dict[str, Any],
+    *,
+    key: str,
+    run_at: datetime | None = None,
+    queue: str = "default",
+    booking_id: int | None = None,
+    max_attempts: int | None = None,
+) -> OutboxJob:
+    """Add a job to the CURRENT session without committing (call it inside your transaction).
+
+    ``payload`` is the handler's keyword arguments and must be JSON (ids and plain values; it is
+    checked here so a bad payload fails the caller's transaction, not a worker later). ``key`` is
+    the side effect's idempotency key: recording a key that already exists returns the existing
+    row instead of adding a second one. ``run_at`` (aware) defaults to now. ``queue`` is one of
+    :data:`QUEUES`. Raises ``ValueError`` for a naive ``run_at``, an unknown queue or a non-JSON
+    payload.
+    """
+    if queue not in QUEUES:
+        raise ValueError(f"unknown queue {queue!r}; use one of {QUEUES}")
+    if run_at is not None and run_at.tzinfo is None:
+        raise ValueError("run_at must be an aware datetime")
+    try:
+        payload = json.loads(json.dumps(payload))
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"outbox payload for {kind} is not JSON: {exc}") from exc
+    existing = db.session.scalar(select(OutboxJob).where(OutboxJob.idempotency_key == key))
+    if existing is not None:
+        return existing
+    now = utcnow()
+    job = OutboxJob(
+        kind=kind,
+        payload=payload,
+        queue=queue,
+        run_at=run_at or now,
+        status=JobStatus.PENDING,
+        attempts=0,
+        max_attempts=max_attempts or setting("OUTBOX_MAX_ATTEMPTS"),
+        idempotency_key=key,
+        booking_id=booking_id,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(job)
+    db.session.info[_RECORDED] = True  # wake the runners once this transaction commits
+    return job
+
+
+# ------------------------------------------------------------------ waking runners after commit
+
+_RECORDED = "flowkey_outbox_recorded"
+_wakers: list = []
+
+
+def on_commit(callback) -> None:
+    """Call ``callback()`` after any commit that recorded an outbox job (used by the in-process
+    runner to start at once instead of waiting for its next poll). Callbacks must be quick."""
+    if callback not in _wakers:
+        _wakers.append(callback)
+
+
+def remove_on_commit(callback) -> None:
+    if callback in _wakers:
+        _wakers.remove(callback)
+
+
+@event.listens_for(Session, "after_commit")
+def _after_commit(session: Session) -> None:
+    if session.info.pop(_RECORDED, False):
+        for callback in list(_wakers):
+            callback()
+
+
+@event.listens_for(Session, "after_rollback")
+def _after_rollback(session: Session) -> None:
+    session.info.pop(_RECORDED, None)
+
+
+# ------------------------------------------------------------------ executing (own transactions)
+
+def begin_write() -> None:
+    """Start a fresh transaction that may write (``BEGIN IMMEDIATE`` on SQLite, so a read followed
+    by a write cannot fail on a stale snapshot while other processes write). Commits any open one."""
+    session = db.session()
+    if session.in_transaction():
+        session.commit()
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={IMMEDIATE: True})
+
+
+def _due_condition(now: datetime):
+    return or_(
+        and_(OutboxJob.status == JobStatus.PENDING, OutboxJob.run_at <= now),
+        and_(OutboxJob.status.in_([JobStatus.DISPATCHED, JobStatus.RUNNING]), OutboxJob.locked_until <= now),
+    )
+
+
+def due(now: datetime | None = None, limit: int = 100) -> list[OutboxJob]:
+    """Jobs that may be taken at ``now``: pending ones whose ``run_at`` has come, and dispatched or
+    running ones whose lease expired. Oldest ``run_at`` first, at most ``limit``. Read-only."""
+    now = now or utcnow()
+    return list(
+        db.session.scalars(
+            select(OutboxJob).where(_due_condition(now)).order_by(OutboxJob.run_at, OutboxJob.id).limit(limit)
+        )
+    )
+
+
+def _conditional_update(job_id: int, condition, **values) -> bool:
+    begin_write()
+    try:
+        result = db.session.execute(
+            update(OutboxJob)
+            .where(OutboxJob.id == job_id, condition)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return result.rowcount == 1
+
+
+def mark_dispatched(job_id: int, now: datetime | None = None) -> bool:
+    """Take a due job for an RQ queue: ``pending``/expired -> ``dispatched`` with a lease.
+
+    Returns False if the job is not due (someone else took it). Commits."""
+    now = now or utcnow()
+    return _conditional_update(
+        job_id,
+        _due_condition(now),
+        status=JobStatus.DISPATCHED,
+        locked_until=now + timedelta(seconds=setting("OUTBOX_DISPATCH_LEASE_SECONDS")),
+        updated_at=now,
+    )
+
+
+def release_dispatch(job_id: int, now: datetime | None = None) -> bool:
+    """Undo :func:`mark_dispatched` when the enqueue failed (Redis down): back to ``pending``."""
+    now = now or utcnow()
+    return _conditional_update(
+        job_id, OutboxJob.status == JobStatus.DISPATCHED, status=JobStatus.PENDING, locked_until=None, updated_at=now
+    )
+
+
+def claim(job_id: int, now: datetime | None = None) -> OutboxJob | None:
+    """Atomically take job ``job_id`` to run it now, or return None if it is not takeable.
+
+    Takeable: ``pending`` with ``run_at <= now``, ``dispatched`` (the dispatcher found it due), or
+    ``running`` whose lease expired (a lost worker). The conditional UPDATE sets ``running``, ``attempts + 1``
+    and a lease of ``OUTBOX_LEASE_SECONDS``; only one of two racing workers gets a row back. A job
+    taken back from lost workers more than ``max_attempts`` times is parked as ``failed``. Commits.
+    """
+    now = now or utcnow()
+    taken = _conditional_update(
+        job_id,
+        or_(
+            and_(OutboxJob.status == JobStatus.PENDING, OutboxJob.run_at <= now),
+            # The dispatcher judged it due (no second look at run_at: worker clocks may differ).
+            OutboxJob.status == JobStatus.DISPATCHED,
+            and_(OutboxJob.status == JobStatus.RUNNING, OutboxJob.locked_until <= now),
+        ),
+        status=JobStatus.RUNNING,
+        attempts=OutboxJob.attempts + 1,
+        locked_until=now + timedelta(seconds=setting("OUTBOX_LEASE_SECONDS")),
+        updated_at=now,
+    )
+    if not taken:
+        return None
+    job = db.session.get(OutboxJob, job_id, populate_existing=True)
+    if job.attempts > job.max_attempts:
+        _conditional_update(
+            job_id,
+            OutboxJob.status == JobStatus.RUNNING,
+            status=JobStatus.FAILED,
+            locked_until=None,
+            last_error=(job.last_error or "") + "\n[gave up: the job's worker was lost too many times]",
+            updated_at=now,
+        )
+        return None
+    return job
+
+
+def complete(job_id: int, now: datetime | None = None) -> bool:
+    """``running`` -> ``done``. Returns False if the job was not running. Commits."""
+    now = now or utcnow()
+    return _conditional_update(
+        job_id, OutboxJob.status == JobStatus.RUNNING, status=JobStatus.DONE, done_at=now, locked_until=None, updated_at=now
+    )
+
+
+def backoff(attempt: int, rng: random.Random | None = None) -> timedelta:
+    """The wait after failed attempt number ``attempt`` (1-based): base * factor^(attempt-1),
+    ±jitter. With the defaults: ~1, 4, 16, 64 minutes, each ±20 %."""
+    base, factor, jitter = setting("OUTBOX_BACKOFF_SECONDS"), setting("OUTBOX_BACKOFF_FACTOR"), setting("OUTBOX_BACKOFF_JITTER")
+    spread = (rng or random).uniform(1 - jitter, 1 + jitter)
+    return timedelta(seconds=base * factor ** max(attempt - 1, 0) * spread)
+
+
+def fail(job_id: int, error: str, *, now: datetime | None = None, permanent: bool = False) -> JobStatus | None:
+    """Record a failed attempt of a ``running`` job.
+
+    Back to ``pending`` with ``run_at = now + backoff(attempts)``, or ``failed`` once
+    ``attempts >= max_attempts`` or when ``permanent`` (an error retrying cannot fix, e.g. an SMTP
+    550). ``error`` is kept in ``last_error`` (truncated to 2,000 characters). Returns the new
+    status, or None if the job was not running. Commits.
+    """
+    now = now or utcnow()
+    db.session.rollback()
+    job = db.session.get(OutboxJob, job_id, populate_existing=True)
+    if job is None or job.status != JobStatus.RUNNING:
+        return None
+    error = (error or "error")[:2000]
+    if permanent or job.attempts >= job.max_attempts:
+        status, run_at = JobStatus.FAILED, job.run_at
+    else:
+        status, run_at = JobStatus.PENDING, now + backoff(job.attempts)
+    moved = _conditional_update(
+        job_id,
+        and_(OutboxJob.status == JobStatus.RUNNING, OutboxJob.attempts == job.attempts),
+        status=status,
+        run_at=run_at,
+        locked_until=None,
+        last_error=error,
+        updated_at=now,
+    )
+    return status if moved else None
+
+
+def retry(job_id: int, now: datetime | None = None) -> bool:
+    """The dashboard's Retry: ``failed`` -> ``pending`` now, with a fresh set of attempts.
+    Returns False if the job is not failed. Commits."""
+    now = now or utcnow()
+    return _conditional_update(
+        job_id,
+        OutboxJob.status == JobStatus.FAILED,
+        status=JobStatus.PENDING,
+        attempts=0,
+        run_at=now,
+        locked_until=None,
+        updated_at=now,
+    )
+
+
+def cleanup(older_than: datetime) -> int:
+    """Delete ``done`` jobs finished before ``older_than``; returns how many. ``SentMessage`` rows
+    stay (they are the idempotency record and the "sent email" history). Commits."""
+    begin_write()
+    try:
+        result = db.session.execute(
+            delete(OutboxJob)
+            .where(OutboxJob.status == JobStatus.DONE, OutboxJob.done_at < older_than)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return result.rowcount
+
+
+# ------------------------------------------------------------------ queries for the dashboard
+
+def _for_business(query, model, business_id: int | None):
+    if business_id is None:
+        return query
+    return query.join(Booking, Booking.id == model.booking_id).where(Booking.business_id == business_id)
+
+
+def list_jobs(
+    business_id: int | None = None, status: JobStatus | None = None, booking_id: int | None = None, limit: int = 100
+) -> list[OutboxJob]:
+    """Newest first. ``business_id`` keeps one business's booking jobs (system jobs such as the
+    cleanup have no booking and are left out); optionally one status or one booking."""
+    query = _for_business(select(OutboxJob), OutboxJob, business_id).order_by(OutboxJob.id.desc()).limit(limit)
+    if status is not None:
+        query = query.where(OutboxJob.status == status)
+    if booking_id is not None:
+        query = query.where(OutboxJob.booking_id == booking_id)
+    return list(db.session.scalars(query))
+
+
+def failed_count(business_id: int | None = None) -> int:
+    """How many jobs are parked as ``failed`` (the nav counter)."""
+    query = _for_business(select(func.count(OutboxJob.id)), OutboxJob, business_id)
+    return db.session.scalar(query.where(OutboxJob.status == JobStatus.FAILED))
+
+
+def sent_messages(business_id: int | None = None, booking_id: int | None = None, limit: int = 100) -> list[SentMessage]:
+    """Delivered messages, newest first (the dashboard's "sent email" page)."""
+    query = _for_business(select(SentMessage), SentMessage, business_id).order_by(SentMessage.id.desc()).limit(limit)
+    if booking_id is not None:
+        query = query.where(SentMessage.booking_id == booking_id)
+    return list(db.session.scalars(query))

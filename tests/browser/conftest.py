@@ -1,0 +1,108 @@
+"""Fixtures for the real-browser tests: the app served on a free localhost port, the demo business
+seeded into it, and Playwright driving the machine's Chromium (``/usr/bin/chromium``, never a
+downloaded browser).
+
+The ``app`` fixture (tests/conftest.py) runs each test on SQLite and, when ``TEST_DATABASE_URL``
+is set, on PostgreSQL. Here CSRF is switched ON so the browser submits the real forms.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+AXE_JS = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
+MOBILE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def config_overrides():
+    """The browser exercises the real forms, CSRF tokens included."""
+    return {"WTF_CSRF_ENABLED": True}
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is not installed")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def live_server(app):
+    """The app behind a real threaded WSGI server on 127.0.0.1:<free port>; yields its base URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+@dataclass(frozen=True)
+class Demo:
+    slug: str
+    business_name: str
+    owner_email: str
+    owner_password: str
+    owner_id: int
+
+
+@pytest.fixture
+def demo(app, db):
+    """``flask demo``'s Swim School Pro (requires approval; two requests already pending)."""
+    from app import demo as demo_module
+    from app.services import business_service
+
+    business, created = demo_module.create_demo()
+    assert created
+    assert business.settings.requires_approval
+    seeded = Demo(
+        slug=business.slug,
+        business_name=business.name,
+        owner_email=demo_module.OWNER_EMAIL,
+        owner_password=demo_module.OWNER_PASSWORD,
+        owner_id=business_service.find_user_by_email(demo_module.OWNER_EMAIL).id,
+    )
+    # Release this thread's connection: the server threads write while the test waits.
+    db.session.remove()
+    return seeded
+
+
+@pytest.fixture
+def new_context(browser):
+    """``new_context(**kwargs)`` -> a fresh browser context, closed after the test."""
+    contexts = []
+
+    def _new(**kwargs):
+        kwargs.setdefault("locale", "en-GB")
+        context = browser.new_context(**kwargs)
+        context.set_default_timeout(10_000)
+        contexts.append(context)
+        return context
+
+    yield _new
+    for context in contexts:
+        context.close()
