@@ -4,7 +4,8 @@
 PostgreSQL: ``SELECT ... FOR UPDATE`` on the staff rows, in id order (no deadlocks), inside the
 transaction that re-checks availability and inserts.
 
-SQLite: the transaction starts with ``BEGIN IMMEDIATE`` so it holds the database's write lock
+SQLite: the transaction starts with ``BEGIN IMMEDIATE`` (and so does every transaction of an
+unsafe HTTP request, see :func:`_in_unsafe_request`) so it holds the database's write lock
 *before* it reads; a second writer waits (``busy_timeout``) rather than reading a stale snapshot.
 pysqlite's own implicit ``BEGIN`` is switched off so SQLAlchemy controls when transactions start
 (the recipe in SQLAlchemy's "Serializable isolation / Savepoints / Transactional DDL" notes).
@@ -37,8 +38,17 @@ def install_sqlite_locking(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        immediate = conn.get_execution_options().get(IMMEDIATE)
+        immediate = conn.get_execution_options().get(IMMEDIATE) or _in_unsafe_request()
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def _in_unsafe_request() -> bool:
+    """True while serving a POST/PUT/PATCH/DELETE: such a request usually reads then writes, and
+    on SQLite a deferred transaction that does so fails at once ("database is locked") if another
+    writer committed in between. Taking the write lock up front makes it wait its turn instead."""
+    from flask import has_request_context, request
+
+    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
 
 
 def begin_write(session: Session, staff_ids: Iterable[int]) -> None:
