@@ -10,14 +10,10 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
-AXE_JS = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
-MOBILE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -68,13 +64,14 @@ class Demo:
     owner_email: str
     owner_password: str
     owner_id: int
+    pending: int  # requests the demo left awaiting approval
 
 
 @pytest.fixture
 def demo(app, db):
-    """``flask demo``'s Swim School Pro (requires approval; two requests already pending)."""
+    """``flask demo``'s Swim School Pro (requires approval; a few requests already pending)."""
     from app import demo as demo_module
-    from app.services import business_service
+    from app.services import booking_queries, business_service
 
     business, created = demo_module.create_demo()
     assert created
@@ -85,6 +82,7 @@ def demo(app, db):
         owner_email=demo_module.OWNER_EMAIL,
         owner_password=demo_module.OWNER_PASSWORD,
         owner_id=business_service.find_user_by_email(demo_module.OWNER_EMAIL).id,
+        pending=booking_queries.pending_count(business),
     )
     # Release this thread's connection: the server threads write while the test waits.
     db.session.remove()

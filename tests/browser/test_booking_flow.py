@@ -90,10 +90,22 @@ def step_heading(page: Page, name: str):
     return page.get_by_role("heading", level=2, name=name, exact=True)
 
 
-def assert_no_reload(page: Page, js: bool) -> None:
-    """With JS, every step is an HTMX swap: the marker set on the first page survives."""
-    if js:
-        assert page.evaluate("() => window.__flowkeyMarker") == "first-page", "the step caused a full page load"
+class StepCheck:
+    """With JS, every step is an HTMX swap that pushes one history entry: the marker set on the
+    first page survives and ``history.length`` grows by one per step."""
+
+    def __init__(self, page: Page, js: bool):
+        self.page, self.js = page, js
+        if js:
+            page.evaluate("() => { window.__flowkeyMarker = 'first-page'; }")
+            self.length = page.evaluate("() => history.length")
+
+    def __call__(self) -> None:
+        if not self.js:
+            return
+        assert self.page.evaluate("() => window.__flowkeyMarker") == "first-page", "the step caused a full page load"
+        self.length += 1
+        assert self.page.evaluate("() => history.length") == self.length, "the step did not push its URL"
 
 
 def choose_service(page: Page, slug: str, js: bool) -> None:
@@ -101,6 +113,8 @@ def choose_service(page: Page, slug: str, js: bool) -> None:
     expect(step_heading(page, "Pick a time")).to_be_visible()
     expect(page).to_have_url(re.compile(rf"/book/{slug}/\d+(\?.*)?$"))
     settled(page, js)
+    if js:  # the swapped-in step's heading takes focus, so screen readers announce it
+        expect(step_heading(page, "Pick a time")).to_be_focused()
 
 
 def free_days(page: Page):
@@ -164,25 +178,24 @@ def book_as_client(page: Page, base: str, slug: str, client: Client, shot: Shots
     """Walk the public flow; returns (reference, chosen start)."""
     page.goto(f"{base}/book/{slug}")
     expect(step_heading(page, "Choose a service")).to_be_visible()
-    if js:
-        page.evaluate("() => { window.__flowkeyMarker = 'first-page'; }")
+    pushed = StepCheck(page, js)
     shot("services")
 
     choose_service(page, slug, js)
-    assert_no_reload(page, js)
+    pushed()
     shot("month")
 
     choose_first_free_day(page, js)
-    assert_no_reload(page, js)
+    pushed()
     shot("times")
 
     start = choose_first_time(page, js)
-    assert_no_reload(page, js)
+    pushed()
     shot("details")
 
     fill_details(page, client)
     reference = submit_request(page, slug, js)
-    assert_no_reload(page, js)
+    pushed()
     shot("confirmation")
     return reference, start
 
@@ -200,6 +213,11 @@ def dashboard_link(page: Page, name: str):
     return page.get_by_role("navigation", name="Dashboard").get_by_role("link", name=re.compile(rf"^{name}\b"))
 
 
+def requests_badge(count: int) -> re.Pattern:
+    """The Requests nav link's accessible name with its count badge (no badge at zero)."""
+    return re.compile(rf"^Requests\s*{count} awaiting approval$" if count else r"^Requests$")
+
+
 def approve_as_owner(page: Page, base: str, demo, client: Client, reference: str, shot: Shots, js: bool) -> None:
     log_in(page, base, demo)
     shot("owner-overview")
@@ -207,8 +225,8 @@ def approve_as_owner(page: Page, base: str, demo, client: Client, reference: str
     dashboard_link(page, "Requests").click()
     expect(page.get_by_role("heading", level=1, name="Requests awaiting approval")).to_be_visible()
     expect(page).to_have_url(re.compile(r"/dashboard/requests$"))
-    # The demo already has two pending requests; ours is the third (and the newest).
-    expect(dashboard_link(page, "Requests")).to_have_accessible_name(re.compile(r"^Requests\s*3 awaiting approval$"))
+    # The demo's own pending requests plus ours.
+    expect(dashboard_link(page, "Requests")).to_have_accessible_name(requests_badge(demo.pending + 1))
     row = page.get_by_role("article", name=f"{client.name} · {SERVICE}")
     expect(row).to_be_visible()
     expect(row).to_contain_text("Awaiting approval")
@@ -219,11 +237,11 @@ def approve_as_owner(page: Page, base: str, demo, client: Client, reference: str
 
     row.get_by_role("button", name=f"Approve {client.name}").click()
     if js:
-        # Swapped in place: same page, the row now says confirmed, the badge counts 2.
+        # Swapped in place: same page, the row now says confirmed, the badge counts one less.
         expect(row.get_by_role("status")).to_have_text(re.compile(rf"Approved: {client.name}'s booking is confirmed\."))
         expect(row).to_contain_text("Confirmed")
         expect(row.get_by_role("button", name=f"Approve {client.name}")).to_have_count(0)
-        expect(dashboard_link(page, "Requests")).to_have_accessible_name(re.compile(r"^Requests\s*2 awaiting approval$"))
+        expect(dashboard_link(page, "Requests")).to_have_accessible_name(requests_badge(demo.pending))
         assert page.evaluate("() => window.__flowkeyMarker") == "requests", "approving reloaded the page"
         settled(page, js)
         shot("approved-in-place")
@@ -235,7 +253,7 @@ def approve_as_owner(page: Page, base: str, demo, client: Client, reference: str
             re.compile(rf"Approved: {client.name}'s booking is confirmed\.")
         )
         expect(row).to_have_count(0)
-        expect(page.get_by_role("article")).to_have_count(2)
+        expect(page.get_by_role("article")).to_have_count(demo.pending)
         shot("approved")
         dashboard_link(page, "Bookings").click()
         expect(page.get_by_role("heading", level=1, name="Bookings")).to_be_visible()
@@ -300,6 +318,7 @@ def run_axe(page: Page) -> list[dict]:
     result = page.evaluate(
         "async (tags) => await axe.run(document, {runOnly: {type: 'tag', values: tags}})", AXE_TAGS
     )
+    assert result["passes"], "axe-core checked nothing: is the page empty?"
     return [
         {"id": v["id"], "impact": v["impact"], "help": v["help"], "targets": [n["target"] for n in v["nodes"]]}
         for v in result["violations"]
@@ -334,6 +353,7 @@ def test_public_steps_pass_axe(live_server, demo, new_context, tmp_path):
     page.get_by_label("E-mail", exact=True).fill("not-an-email")
     page.get_by_role("button", name="Request booking").click()
     expect(page.get_by_role("alert")).to_contain_text("Please check your details")
+    expect(page.get_by_role("alert")).to_be_focused()
     expect(page.get_by_label("E-mail", exact=True)).to_have_attribute("aria-invalid", "true")
     expect(page.get_by_label("Your name", exact=True)).to_have_attribute("aria-invalid", "true")
     check("details-errors")
