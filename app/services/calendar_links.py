@@ -64,22 +64,24 @@ def google_calendar_url(booking: Booking, business: Business) -> str:
     return f"{GOOGLE_CALENDAR_URL}?{urlencode(params)}"
 
 
-def booking_ics(booking: Booking, business: Business, now: datetime | None = None) -> bytes:
-    """The booking as an RFC 5545 ``VCALENDAR`` (UTF-8 bytes, CRLF line endings).
-
-    ``now`` (aware) is the ``DTSTAMP``; defaults to the current instant. ``STATUS`` is
-    ``CONFIRMED``, ``TENTATIVE`` (awaiting approval) or ``CANCELLED`` (rejected, expired, cancelled).
-    """
-    now = now or datetime.now(timezone.utc)
+def new_calendar(method: str) -> Calendar:
+    """An empty ``VCALENDAR`` with our PRODID and the given ``METHOD`` (PUBLISH, REQUEST, CANCEL)."""
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")
     cal.add("calscale", "GREGORIAN")
-    cal.add("method", "PUBLISH")
+    cal.add("method", method)
+    return cal
 
+
+def base_event(booking: Booking, business: Business, *, sequence: int | None = None, now: datetime | None = None) -> Event:
+    """The ``VEVENT`` properties every calendar object of ``booking`` shares: UID, SEQUENCE
+    (default :attr:`Booking.sequence`), DTSTAMP (``now``), DTSTART/DTEND in UTC, SUMMARY,
+    DESCRIPTION and LOCATION."""
+    now = now or datetime.now(timezone.utc)
     event = Event()
     event.add("uid", booking.uid)
-    event.add("sequence", booking.sequence or 0)
+    event.add("sequence", (booking.sequence or 0) if sequence is None else sequence)
     event.add("dtstamp", now.astimezone(timezone.utc))
     event.add("dtstart", booking.start_at.astimezone(timezone.utc))
     event.add("dtend", booking.end_at.astimezone(timezone.utc))
@@ -87,6 +89,17 @@ def booking_ics(booking: Booking, business: Business, now: datetime | None = Non
     event.add("description", event_description(booking, business))
     if business.address:
         event.add("location", business.address)
+    return event
+
+
+def booking_ics(booking: Booking, business: Business, now: datetime | None = None) -> bytes:
+    """The booking as an RFC 5545 ``VCALENDAR`` (UTF-8 bytes, CRLF line endings).
+
+    ``now`` (aware) is the ``DTSTAMP``; defaults to the current instant. ``STATUS`` is
+    ``CONFIRMED``, ``TENTATIVE`` (awaiting approval) or ``CANCELLED`` (rejected, expired, cancelled).
+    """
+    cal = new_calendar("PUBLISH")
+    event = base_event(booking, business, now=now)
     if business.email:
         organizer = vCalAddress(f"mailto:{business.email}")
         organizer.params["cn"] = vText(business.name)

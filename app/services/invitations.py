@@ -19,12 +19,12 @@ sending them by e-mail). Built with the ``icalendar`` package.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import vCalAddress, vText
 
 from app.models import Booking, Business
-from app.services.calendar_links import PRODID, event_description, event_title
+from app.services.calendar_links import base_event, new_calendar
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
@@ -71,24 +71,8 @@ def build_invitation(
     organizer_email = business.email or fallback_organizer
     if not organizer_email:
         raise ValueError("an invitation needs an organizer e-mail address")
-    now = now or datetime.now(timezone.utc)
-
-    cal = Calendar()
-    cal.add("prodid", PRODID)
-    cal.add("version", "2.0")
-    cal.add("calscale", "GREGORIAN")
-    cal.add("method", method)
-
-    event = Event()
-    event.add("uid", booking.uid)
-    event.add("sequence", booking.sequence if sequence is None else sequence)
-    event.add("dtstamp", now.astimezone(timezone.utc))
-    event.add("dtstart", booking.start_at.astimezone(timezone.utc))
-    event.add("dtend", booking.end_at.astimezone(timezone.utc))
-    event.add("summary", event_title(booking, business))
-    event.add("description", event_description(booking, business))
-    if business.address:
-        event.add("location", business.address)
+    cal = new_calendar(method)
+    event = base_event(booking, business, sequence=sequence, now=now)
     event.add("organizer", _address(organizer_email, business.name))
     attendee_params = {"role": "REQ-PARTICIPANT", "cutype": "INDIVIDUAL"}
     if method == REQUEST:
