@@ -59,22 +59,28 @@ def request_approve(booking_id: int):
     return _action_response(booking.id, row, f"Approved: {booking.client_name}'s booking is confirmed.")
 
 
-@bp.post("/requests/<int:booking_id>/reject")
-def request_reject(booking_id: int):
+def _reasoned_action(booking_id: int, row: str, action, done: str):
+    """Run ``action(business, booking_id, actor, reason)`` (reject or cancel) from a ReasonForm
+    and answer with the row: 422 without a reason, 409 when the booking's state forbids it.
+    ``done`` is the success message, formatted with the booking."""
     business = current_business()
     booking_service.get_booking(business, booking_id)  # 404 before validating another business's id
-    row = "dashboard/_request_row.html"
     form = ReasonForm()
     if not form.validate_on_submit():
         return _action_response(booking_id, row, "", 422, form=form)
     try:
-        booking = booking_service.reject(business, booking_id, actor(), form.reason.data)
+        booking = action(business, booking_id, actor(), form.reason.data)
     except ValidationFailed as exc:
         form.reason.errors = [exc.fields.get("reason", exc.message)]
         return _action_response(booking_id, row, "", 422, form=form)
     except Conflict as exc:
         return _action_response(booking_id, row, "", 409, error=exc.message)
-    return _action_response(booking.id, row, f"Rejected {booking.client_name}'s request.")
+    return _action_response(booking.id, row, done.format(b=booking))
+
+
+@bp.post("/requests/<int:booking_id>/reject")
+def request_reject(booking_id: int):
+    return _reasoned_action(booking_id, "dashboard/_request_row.html", booking_service.reject, "Rejected {b.client_name}'s request.")
 
 
 # ------------------------------------------------------------------ bookings
@@ -110,17 +116,6 @@ def booking_detail(booking_id: int):
 
 @bp.post("/bookings/<int:booking_id>/cancel")
 def booking_cancel(booking_id: int):
-    business = current_business()
-    booking_service.get_booking(business, booking_id)
-    row = "dashboard/_booking_row.html"
-    form = ReasonForm()
-    if not form.validate_on_submit():
-        return _action_response(booking_id, row, "", 422, form=form)
-    try:
-        booking = booking_service.cancel(business, booking_id, actor(), form.reason.data)
-    except ValidationFailed as exc:
-        form.reason.errors = [exc.fields.get("reason", exc.message)]
-        return _action_response(booking_id, row, "", 422, form=form)
-    except Conflict as exc:
-        return _action_response(booking_id, row, "", 409, error=exc.message)
-    return _action_response(booking.id, row, f"Cancelled {booking.client_name}'s booking ({booking.reference}).")
+    return _reasoned_action(
+        booking_id, "dashboard/_booking_row.html", booking_service.cancel, "Cancelled {b.client_name}'s booking ({b.reference})."
+    )
