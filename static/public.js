@@ -37,17 +37,16 @@
     if (d.parameters instanceof FormData) d.parameters.set("tz", zone); else d.parameters.tz = zone;
   });
 
-  // 409/422 carry a step to show; other errors show the error page's message in the step box.
+  // 409/422 responses are steps, swapped as they are (htmx-config in base.html). Any other error
+  // is a whole error page: show just its message in the step box.
   document.addEventListener("htmx:beforeSwap", function (evt) {
     var status = evt.detail.xhr.status;
-    if (evt.detail.target !== stepBox() || status < 400) return;
-    if (status !== 409 && status !== 422) {
-      var doc = new DOMParser().parseFromString(evt.detail.serverResponse, "text/html");
-      var main = doc.querySelector("main");
-      if (!main) return;
-      var article = main.querySelector("article");
-      evt.detail.serverResponse = article ? article.outerHTML.replace(/<h1/g, "<h2").replace(/<\/h1>/g, "</h2>") : main.innerHTML;
-    }
+    if (evt.detail.target !== stepBox() || status < 400 || status === 409 || status === 422) return;
+    var doc = new DOMParser().parseFromString(evt.detail.serverResponse, "text/html");
+    var main = doc.querySelector("main");
+    if (!main) return;
+    var article = main.querySelector("article");
+    evt.detail.serverResponse = article ? article.outerHTML.replace(/<h1/g, "<h2").replace(/<\/h1>/g, "</h2>") : main.innerHTML;
     evt.detail.shouldSwap = true;
     evt.detail.isError = false;
   });

@@ -219,6 +219,9 @@ def service_page(slug: str, service_id: int):
     if range_start <= range_end:
         slots = availability_service.available_slots(business, service, range_start, range_end, now=now)
     by_day = {d: s for d, s in group_by_local_date(slots, tz).items() if month <= d <= month_end}
+    date_given = chosen is not None
+    if chosen is None and by_day:
+        chosen = min(by_day)  # show the first free day's times at once, without an extra click
 
     weeks = [
         [Day(d, d.month == month.month, len(by_day.get(d, ())), d == today) for d in week]
@@ -231,7 +234,7 @@ def service_page(slug: str, service_id: int):
         next_free = next_month
     return render(
         "public/times.html", block="step", business=business, service=service, tz=tz,
-        tz_given=bool(request.args.get("tz")), month=month, weeks=weeks, chosen=chosen,
+        tz_given=bool(request.args.get("tz")), month=month, weeks=weeks, chosen=chosen, date_given=date_given,
         day_slots=by_day.get(chosen, []) if chosen else [], free_days=len(by_day),
         prev_month=prev_month, next_month=next_month, next_free=next_free, zones=all_timezones(),
     )

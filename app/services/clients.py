@@ -24,7 +24,7 @@ def normalise_email(raw: str | None) -> str | None:
 
 
 def normalise_phone(raw: str | None, default_region: str | None = None) -> str | None:
-    """E.164 form (``+447700900123``) of a phone number, or ``None`` for blank input.
+    """E.164 form (``+447911123456``) of a phone number, or ``None`` for blank input.
 
     Numbers without a leading ``+`` need ``default_region`` (ISO 3166 alpha-2). Raises
     :class:`InvalidContact`.
@@ -35,7 +35,7 @@ def normalise_phone(raw: str | None, default_region: str | None = None) -> str |
     try:
         number = phonenumbers.parse(raw, None if raw.startswith("+") else (default_region or "US"))
     except phonenumbers.NumberParseException as exc:
-        raise InvalidContact("Enter a phone number with its country code, like +44 7700 900123.") from exc
+        raise InvalidContact("Enter a phone number with its country code, like +44 7911 123456.") from exc
     if not phonenumbers.is_possible_number(number) or not phonenumbers.is_valid_number(number):
         raise InvalidContact("That phone number does not look right; include the country code, like +1 212 555 0123.")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

@@ -232,7 +232,7 @@ def test_book_in_the_past_is_409(client, business, lesson):
         ({"client_email": "", "client_phone": "  "}, {"client_email": "Give an e-mail address or a phone number."}),
         ({"client_email": "not-an-email"}, {"client_email": "Enter a valid e-mail address, like name@example.com."}),
         ({"client_phone": "12"}, {"client_phone": "That phone number does not look right; include the country code, like +1 212 555 0123."}),
-        ({"client_phone": "phone"}, {"client_phone": "Enter a phone number with its country code, like +44 7700 900123."}),
+        ({"client_phone": "phone"}, {"client_phone": "Enter a phone number with its country code, like +44 7911 123456."}),
         ({"notes": "x" * 2001}, {"notes": "Must be at most 2000 characters."}),
         ({"client_name": "   "}, {"client_name": "This field is required."}),
         ({"client_name": "a\x00b"}, {"client_name": "Contains characters that are not allowed."}),
