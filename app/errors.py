@@ -25,13 +25,13 @@ def register(app: Flask) -> None:
         message = "Your form expired or was sent from elsewhere. Please reload the page and try again."
         if is_api_request():
             return json_error(400, "csrf_failed", message)
-        return render("errors/error.html", status=400, code=400, title="Please try again", message=message)
+        return render("errors/error.html", block="content", status=400, code=400, title="Please try again", message=message)
 
     @app.errorhandler(ServiceError)
     def service_error(exc: ServiceError):
         if is_api_request():
             return json_error(exc.status_code, exc.code, exc.message, exc.fields)
-        return render("errors/error.html", status=exc.status_code, code=exc.status_code, title="Sorry", message=exc.message)
+        return render("errors/error.html", block="content", status=exc.status_code, code=exc.status_code, title="Sorry", message=exc.message)
 
     @app.errorhandler(HTTPException)
     def http_error(exc: HTTPException):
@@ -44,7 +44,7 @@ def register(app: Flask) -> None:
         message = messages.get(code, exc.description or "")
         if is_api_request():
             return json_error(code, (exc.name or "error").lower().replace(" ", "_"), message)
-        return render("errors/error.html", status=code, code=code, title=titles.get(code, exc.name), message=message)
+        return render("errors/error.html", block="content", status=code, code=code, title=titles.get(code, exc.name), message=message)
 
     @app.errorhandler(500)
     def server_error(exc):
@@ -54,4 +54,4 @@ def register(app: Flask) -> None:
         message = "Something went wrong on our side. Please try again."
         if is_api_request():
             return json_error(500, "server_error", message)
-        return render("errors/error.html", status=500, code=500, title="Something went wrong", message=message)
+        return render("errors/error.html", block="content", status=500, code=500, title="Something went wrong", message=message)
