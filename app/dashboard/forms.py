@@ -40,6 +40,61 @@ class LinkForm(FlaskForm):
     is_active = BooleanField("Booking link is on (clients can book)")
 
 
+_OFFSET = re.compile(r"^(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?$", re.I)
+MAX_REMINDERS = 5
+REMINDER_RANGE = (5, 30 * 1440)  # minutes: 5 min to 30 days before the start
+
+
+def parse_offsets(text: str | None) -> list[int]:
+    """``"24h, 1h"`` -> ``[1440, 60]`` (minutes before the start, largest first, no duplicates);
+    also ``2d``, ``90m``, ``1h30m``; blank -> ``[]`` (no reminders). Raises ``ValueError`` with a
+    message for the person typing it."""
+    minutes = set()
+    for part in re.split(r"[,;\n]+", text or ""):
+        part = part.strip()
+        if not part:
+            continue
+        match = _OFFSET.match(part)
+        if not match or not any(match.groups()):
+            raise ValueError(f"“{part}” is not like 24h, 90m or 2d.")
+        d, h, m = (int(g or 0) for g in match.groups())
+        total = d * 1440 + h * 60 + m
+        lo, hi = REMINDER_RANGE
+        if not lo <= total <= hi:
+            raise ValueError(f"“{part}”: reminders go from 5 minutes to 30 days before.")
+        minutes.add(total)
+    if len(minutes) > MAX_REMINDERS:
+        raise ValueError(f"At most {MAX_REMINDERS} reminders.")
+    return sorted(minutes, reverse=True)
+
+
+def format_offsets(minutes) -> str:
+    """``[1440, 60, 90]`` -> ``"24h, 1h, 1h30m"``."""
+    parts = []
+    for total in minutes or []:
+        h, m = divmod(int(total), 60)
+        parts.append(f"{h}h{m}m" if h and m else f"{h}h" if h else f"{m}m")
+    return ", ".join(parts)
+
+
+class OffsetsField(StringField):
+    """A text input holding a list of minutes (see :func:`parse_offsets`); ``data`` is the list."""
+
+    def _value(self):
+        if self.raw_data:
+            return self.raw_data[0]
+        return format_offsets(self.data)
+
+    def process_formdata(self, valuelist):
+        if valuelist:
+            self.raw_data = valuelist
+            try:
+                self.data = parse_offsets(valuelist[0])
+            except ValueError as exc:
+                self.data = None
+                raise ValueError(str(exc)) from exc
+
+
 class SettingsForm(FlaskForm):
     requires_approval = BooleanField("Requests need my approval")
     auto_approve_returning_clients = BooleanField("Approve returning clients automatically")
@@ -47,6 +102,9 @@ class SettingsForm(FlaskForm):
     booking_expiry_hours = _int("Requests expire after (hours)", 1, 720)
     max_advance_booking_days = _int("Book at most this many days ahead", 1, 730)
     min_advance_booking_hours = _int("Minimum notice (hours)", 0, 720)
+    reminder_offsets_minutes = OffsetsField(
+        "Send reminders before the appointment", description="e.g. 24h, 1h (up to 5; blank for none)."
+    )
 
     FIELDS = (
         "requires_approval",
@@ -55,6 +113,7 @@ class SettingsForm(FlaskForm):
         "booking_expiry_hours",
         "max_advance_booking_days",
         "min_advance_booking_hours",
+        "reminder_offsets_minutes",
     )
 
 

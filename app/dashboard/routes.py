@@ -53,6 +53,8 @@ from app.dashboard import (  # noqa: E402,F401  (register the views)
     views_api_keys,
     views_bookings,
     views_hours,
+    views_jobs,
+    views_notifications,
     views_overview,
     views_services,
     views_settings,

@@ -49,7 +49,10 @@ def settings_save():
     form = SettingsForm()
     if form.validate_on_submit():
         try:
-            business_service.update_settings(business, **{name: getattr(form, name).data for name in SettingsForm.FIELDS})
+            fields = {name: getattr(form, name).data for name in SettingsForm.FIELDS}
+            if fields.get("reminder_offsets_minutes") is None:  # not posted (an older form): keep them
+                fields.pop("reminder_offsets_minutes", None)
+            business_service.update_settings(business, **fields)
         except ValidationFailed as exc:
             form_errors_from(exc.fields, form)
         else:

@@ -2,8 +2,9 @@
 
 Jobs are outbox rows (:mod:`app.services.outbox`) executed by :func:`run_job`, either on RQ
 (:mod:`app.jobs.dispatch`, :mod:`app.jobs.worker`) or in-process
-(:mod:`app.jobs.inprocess`). Handlers live in :mod:`app.jobs.notifications` and
-:mod:`app.jobs.maintenance` and register themselves in :mod:`app.jobs.registry`.
+(:mod:`app.jobs.inprocess`). Handlers live in :mod:`app.jobs.notifications` (e-mails),
+:mod:`app.jobs.bookings` (expiry of pending requests) and :mod:`app.jobs.maintenance` (daily
+cleanup, "resend all failed") and register themselves in :mod:`app.jobs.registry`.
 """
 from app.jobs.inprocess import InProcessRunner, start_in_process_runner
 from app.jobs.runner import run_job

@@ -1,8 +1,10 @@
-"""Housekeeping jobs: the daily cleanup of delivered outbox rows.
+"""Housekeeping jobs: the daily cleanup of delivered outbox rows, and "resend all failed".
 
 Scheduled work is an outbox row with a future ``run_at`` (no cron): :func:`schedule_daily`
-records tomorrow's cleanup under a per-date idempotency key, so every executor may call it on
-every poll and exactly one row per day exists.
+records the next cleanup under a per-date idempotency key, so every executor may call it on
+every poll and exactly one row per day exists. Both executors call it: the polling threads in
+:mod:`app.jobs.inprocess` (the in-process runner, and the dispatcher the RQ worker process runs)
+call it when they start and every hour after.
 """
 from __future__ import annotations
 
@@ -26,6 +28,13 @@ def cleanup_outbox(days: int | None = None, *, key: str) -> int:
     default 7) days ago. Returns how many."""
     days = days if days is not None else current_app.config.get("OUTBOX_KEEP_DAYS", 7)
     return outbox.cleanup(utcnow() - timedelta(days=days))
+
+
+@handler(outbox.RETRY_FAILED_KIND)
+def retry_failed(business_id: int, *, key: str) -> dict[str, int]:
+    """The dashboard's "Resend all failed": put each failed job of ``business_id`` back in the
+    queue, reporting progress on this job's row (``partials/_job_status.html`` shows it)."""
+    return outbox.retry_failed_jobs(business_id, job_id=outbox.job_id_for_key(key))
 
 
 def schedule_daily(now: datetime | None = None) -> None:

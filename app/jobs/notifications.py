@@ -39,16 +39,21 @@ def already_sent(key: str) -> SentMessage | None:
     return db.session.scalar(select(SentMessage).where(SentMessage.idempotency_key == key))
 
 
-def deliver_email(email: email_messages.OutgoingEmail, *, key: str, booking_id: int | None = None) -> SentMessage:
+def deliver_email(
+    email: email_messages.OutgoingEmail, *, key: str, booking_id: int | None = None, business_id: int | None = None
+) -> SentMessage:
     """Send ``email`` once per ``key`` (see the module docstring for the exact guarantee).
 
-    Returns the ``SentMessage`` (the earlier one when the key was already sent). Raises
+    ``business_id`` (default: ``booking_id``'s business) lists it on that business's "sent e-mail"
+    page. Returns the ``SentMessage`` (the earlier one when the key was already sent). Raises
     :class:`app.integrations.smtp.SmtpError` when the transport fails (nothing recorded)."""
     earlier = already_sent(key)
     if earlier is not None:
         log.info("e-mail %s already sent (%s); not sending again", key, earlier.transport_message_id)
         return earlier
     message = email_messages.to_mime(email, key=key)
+    if business_id is None and booking_id is not None:
+        business_id = db.session.scalar(select(Booking.business_id).where(Booking.id == booking_id))
     transport = smtp.transport_from_config(current_app.config)
     db.session.rollback()  # hold no transaction (or SQLite read snapshot) open while talking SMTP
     transport_id = transport.send(message)
@@ -59,6 +64,7 @@ def deliver_email(email: email_messages.OutgoingEmail, *, key: str, booking_id: 
         recipient=", ".join(email.to)[:512],
         subject=email.subject[:255],
         booking_id=booking_id,
+        business_id=business_id,
         transport=transport.name,
         transport_message_id=(transport_id or "")[:255],
     )
@@ -86,4 +92,4 @@ def send_booking_email(booking_id: int, template: str, sequence: int | None = No
     if email is None:
         log.info("e-mail %s not sent: %s", key, email_messages.skip_reason(booking, email_messages.TEMPLATES[template], sequence) or "no recipient")
         return None
-    return deliver_email(email, key=key, booking_id=booking_id)
+    return deliver_email(email, key=key, booking_id=booking_id, business_id=booking.business_id)

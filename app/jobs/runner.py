@@ -9,7 +9,7 @@ import logging
 from datetime import datetime
 
 from app.extensions import db
-from app.jobs import maintenance, notifications  # noqa: F401  (register the handlers)
+from app.jobs import bookings, maintenance, notifications  # noqa: F401  (register the handlers)
 from app.jobs.registry import HANDLERS
 from app.services import outbox
 
@@ -37,12 +37,14 @@ def run_job(job_id: int, now: datetime | None = None) -> str:
         outbox.fail(job_id, f"no handler for job kind {kind!r}", now=now, permanent=True)
         return "failed"
     try:
-        fn(key=key, **payload)
+        returned = fn(key=key, **payload)
     except Exception as exc:  # noqa: BLE001  (any failure is recorded on the row and retried)
         db.session.rollback()
         permanent = bool(getattr(exc, "permanent", False))
         status = outbox.fail(job_id, describe(exc), now=now, permanent=permanent)
         log.warning("job %s (%s) attempt %s failed: %s -> %s", job_id, kind, attempt, describe(exc), status and status.value)
         return status.value if status else "skipped"
-    outbox.complete(job_id, now=now)
+    # A handler returning a dict (a summary such as {"total": 3, "retried": 3}) has it kept as the
+    # job's result, shown by partials/_job_status.html.
+    outbox.complete(job_id, now=now, result=returned if isinstance(returned, dict) else None)
     return "done"

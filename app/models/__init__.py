@@ -12,6 +12,7 @@ from app.models.business import (
 )
 from app.models.user import ApiKey, Membership, Role, User
 from app.models.outbox import JobStatus, OutboxJob, SentMessage  # noqa: F401  (issue 3: outbox)
+from app.models.notification import BookingNotification, NotificationPreference, NotificationType  # noqa: F401  (issue 3: notifications)
 
 __all__ = [
     "ApiKey",

@@ -74,6 +74,8 @@ class BookingSettings(db.Model):
     auto_approve_returning_clients: Mapped[bool] = mapped_column(Boolean, default=False)
     max_advance_booking_days: Mapped[int] = mapped_column(Integer, default=30)
     min_advance_booking_hours: Mapped[int] = mapped_column(Integer, default=2)
+    # Reminder e-mails to the client this many minutes before the start (issue 3 section 4).
+    reminder_offsets_minutes: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1440, 60], server_default="[1440, 60]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -11,7 +11,7 @@ import enum
 from datetime import datetime
 
 from sqlalchemy import JSON, Enum, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
@@ -36,6 +36,8 @@ class OutboxJob(db.Model):
     __table_args__ = (
         # The poll: due pending rows, and dispatched/running rows whose lease ran out.
         Index("ix_outbox_job_status_run_at", "status", "run_at"),
+        # The dashboard's jobs list and failed-jobs counter.
+        Index("ix_outbox_job_business_status", "business_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -51,9 +53,18 @@ class OutboxJob(db.Model):
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     idempotency_key: Mapped[str] = mapped_column(String(255), unique=True)
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id", ondelete="SET NULL"), index=True)
+    # The business the job works for (None for system jobs such as the daily cleanup).
+    business_id: Mapped[int | None] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Progress a person watches (partials/_job_status.html): percent 0-100 (None = not reported),
+    # a short message, and the handler's result (JSON) once done.
+    progress: Mapped[int | None] = mapped_column(Integer)
+    progress_message: Mapped[str | None] = mapped_column(String(255))
+    result: Mapped[dict | None] = mapped_column(JSON)
+
+    booking = relationship("Booking", viewonly=True)
 
     def __repr__(self) -> str:
         return f"<OutboxJob {self.id} {self.kind} {self.status.value if self.status else None} attempts={self.attempts}>"
@@ -70,6 +81,7 @@ class SentMessage(db.Model):
     recipient: Mapped[str] = mapped_column(String(512))  # comma-separated for several
     subject: Mapped[str] = mapped_column(String(255), default="")
     booking_id: Mapped[int | None] = mapped_column(ForeignKey("booking.id", ondelete="SET NULL"), index=True)
+    business_id: Mapped[int | None] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"), index=True)
     # SMTP: the Message-ID header; file transport: the .eml file name under MAIL_OUTBOX_DIR.
     transport: Mapped[str] = mapped_column(String(20), default="smtp")
     transport_message_id: Mapped[str] = mapped_column(String(255), default="")

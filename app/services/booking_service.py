@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from app.domain.booking_state import BookingStatus, IllegalTransition, transition
 from app.extensions import db
 from app.models import Booking, BookingEvent, Business, Client, Service, User, utcnow
-from app.services import availability_service, email_messages
+from app.services import availability_service, email_messages, notifications, outbox
 from app.services.errors import BookingClosed, Conflict, NotFound, SlotUnavailable, ValidationFailed
 from app.services.locks import begin_write
 
@@ -182,8 +182,11 @@ def create_booking(business: Business, request: BookingRequest, now: datetime | 
         _record(booking, None, booking.status, note="booked online", auto_approved=bool(settings.requires_approval and not needs_approval))
         db.session.flush()
         email_messages.record_booking_emails(booking, "created")
+        notifications.record_for_booking(booking, "created")
         if booking.status == BookingStatus.CONFIRMED:
-            email_messages.record_reminders(booking, now=now)
+            email_messages.record_reminders(booking, reminder_offsets(settings), now=now)
+        else:
+            _record_expiry_job(booking)
         db.session.commit()
     except IntegrityError:
         # Unique idempotency key (a concurrent duplicate) or, very rarely, a reference collision.
@@ -235,6 +238,7 @@ def approve(business: Business, booking_id: int, actor: User | None, now: dateti
         if booking.status == BookingStatus.PENDING and booking.expires_at and booking.expires_at <= now:
             _move(booking, BookingStatus.EXPIRED, None, "expired before approval")
             email_messages.record_booking_emails(booking, "expired")
+            notifications.record_for_booking(booking, "booking_expired")
             db.session.commit()
             raise Conflict("This request expired before it was approved.")
         if booking.status != BookingStatus.PENDING:
@@ -263,7 +267,8 @@ def approve(business: Business, booking_id: int, actor: User | None, now: dateti
         booking.approved_by_id = actor.id if actor else None
         booking.expires_at = None
         email_messages.record_booking_emails(booking, "approved", by_owner=actor is not None)
-        email_messages.record_reminders(booking, now=now)
+        notifications.record_for_booking(booking, "booking_approved", actor=actor)
+        email_messages.record_reminders(booking, reminder_offsets(business.settings), now=now)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -281,6 +286,7 @@ def reject(business: Business, booking_id: int, actor: User | None, reason: str)
         _move(booking, BookingStatus.REJECTED, actor, reason)
         booking.rejection_reason = reason
         email_messages.record_booking_emails(booking, "rejected", by_owner=actor is not None)
+        notifications.record_for_booking(booking, "booking_rejected", actor=actor)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -299,6 +305,7 @@ def cancel(business: Business, booking_id: int, actor: User | None, reason: str)
         booking.cancellation_reason = reason
         booking.sequence += 1
         email_messages.record_booking_emails(booking, "cancelled", by_owner=actor is not None)
+        notifications.record_for_booking(booking, "booking_cancelled", actor=actor)
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -306,12 +313,39 @@ def cancel(business: Business, booking_id: int, actor: User | None, reason: str)
     return booking
 
 
-def expire_pending(now: datetime | None = None) -> int:
-    """Mark every pending request whose ``expires_at`` has passed as ``expired``; returns how many."""
+EXPIRE_JOB_KIND = "expire_booking"
+
+
+def reminder_offsets(settings) -> list[timedelta]:
+    """The business's reminder offsets (``BookingSettings.reminder_offsets_minutes``) as timedeltas."""
+    minutes = settings.reminder_offsets_minutes
+    if minutes is None:
+        minutes = [1440, 60]
+    return [timedelta(minutes=int(m)) for m in minutes]
+
+
+def _record_expiry_job(booking: Booking) -> None:
+    """Schedule the expiry of a pending request at its ``expires_at`` (an outbox job; the handler
+    in :mod:`app.jobs.bookings` calls :func:`expire_pending` for this one booking)."""
+    outbox.record(
+        EXPIRE_JOB_KIND,
+        {"booking_id": booking.id},
+        key=f"{EXPIRE_JOB_KIND}:{booking.id}",
+        run_at=booking.expires_at,
+        booking_id=booking.id,
+        business_id=booking.business_id,
+    )
+
+
+def expire_pending(now: datetime | None = None, booking_id: int | None = None) -> int:
+    """Mark every pending request whose ``expires_at`` has passed as ``expired`` (only booking
+    ``booking_id`` when given); returns how many. Safe to run twice: each booking is re-checked
+    under its lock, so an approved (or already expired) one is left alone."""
     now = now or utcnow()
-    ids = db.session.scalars(
-        select(Booking.id).where(Booking.status == BookingStatus.PENDING, Booking.expires_at <= now)
-    ).all()
+    query = select(Booking.id).where(Booking.status == BookingStatus.PENDING, Booking.expires_at <= now)
+    if booking_id is not None:
+        query = query.where(Booking.id == booking_id)
+    ids = db.session.scalars(query).all()
     count = 0
     for booking_id in ids:
         booking = db.session.get(Booking, booking_id)
@@ -320,6 +354,7 @@ def expire_pending(now: datetime | None = None) -> int:
         if booking.status == BookingStatus.PENDING and booking.expires_at <= now:
             _move(booking, BookingStatus.EXPIRED, None, "not approved in time")
             email_messages.record_booking_emails(booking, "expired")
+            notifications.record_for_booking(booking, "booking_expired")
             count += 1
         db.session.commit()
     return count

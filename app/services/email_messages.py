@@ -33,7 +33,7 @@ from app.domain.booking_state import BookingStatus
 from app.extensions import db
 from app.models import Booking, Business, Membership, Role, User, utcnow
 from app.models.outbox import OutboxJob
-from app.services import outbox
+from app.services import notifications, outbox
 from app.services.calendar_links import event_description, event_title, google_calendar_url
 from app.services.invitations import CANCEL, REQUEST, Invitation, build_invitation
 
@@ -118,6 +118,7 @@ def record_booking_email(booking: Booking, template: str, *, run_at: datetime | 
         run_at=run_at,
         queue=QUEUE,
         booking_id=booking.id,
+        business_id=booking.business_id,
     )
 
 
@@ -127,7 +128,8 @@ def record_booking_emails(booking: Booking, event: str, *, by_owner: bool = Fals
     Call it inside the service's transaction AFTER applying the change (status, reasons, and the
     SEQUENCE bump), so the job carries the SEQUENCE it announces. ``event`` is ``created`` (picks
     ``requested`` or ``booked`` from the status) or a key of :data:`EVENTS`. ``by_owner``: the owner
-    made the change themselves, so they get no e-mail about it. Returns the jobs (existing ones for
+    made the change themselves, so they get no e-mail about it; owner e-mails are also dropped when
+    every owner turned e-mail off for the event (:func:`notifications.owners_want_email`). Returns the jobs (existing ones for
     keys already recorded). Raises ``ValueError`` for an unknown event.
     """
     if event == "created":
@@ -135,6 +137,8 @@ def record_booking_emails(booking: Booking, event: str, *, by_owner: bool = Fals
     if event not in EVENTS:
         raise ValueError(f"unknown booking event {event!r}")
     templates = [t for t in EVENTS[event] if not (by_owner and TEMPLATES[t].audience == OWNER)]
+    # Owner e-mails honour the owners' notification preferences (all off for that event -> none).
+    templates = [t for t in templates if TEMPLATES[t].audience != OWNER or notifications.owners_want_email(booking.business_id, t)]
     return [record_booking_email(booking, t) for t in templates]
 
 

@@ -23,16 +23,22 @@ from __future__ import annotations
 
 import json
 import random
+import re
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
 from typing import Any
 
 from flask import current_app
 from sqlalchemy import and_, delete, event, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from app.extensions import db
 from app.models import Booking, utcnow
 from app.models.outbox import JobStatus, OutboxJob, SentMessage
+from app.services.errors import NotFound
 from app.services.locks import IMMEDIATE
 
 # Defaults for the config keys (all optional; see app/config.py).
@@ -62,6 +68,7 @@ def record(
     run_at: datetime | None = None,
     queue: str = "default",
     booking_id: int | None = None,
+    business_id: int | None = None,
     max_attempts: int | None = None,
 ) -> OutboxJob:
     """Add a job to the CURRENT session without committing (call it inside your transaction).
@@ -70,7 +77,8 @@ def record(
     checked here so a bad payload fails the caller's transaction, not a worker later). ``key`` is
     the side effect's idempotency key: recording a key that already exists returns the existing
     row instead of adding a second one. ``run_at`` (aware) defaults to now. ``queue`` is one of
-    :data:`QUEUES`. Raises ``ValueError`` for a naive ``run_at``, an unknown queue or a non-JSON
+    :data:`QUEUES`. ``business_id`` attributes the job to a business (its dashboard lists it); when
+    omitted it is taken from ``booking_id``'s booking; None for system jobs. Raises ``ValueError`` for a naive ``run_at``, an unknown queue or a non-JSON
     payload.
     """
     if queue not in QUEUES:
@@ -84,6 +92,8 @@ def record(
     existing = db.session.scalar(select(OutboxJob).where(OutboxJob.idempotency_key == key))
     if existing is not None:
         return existing
+    if business_id is None and booking_id is not None:
+        business_id = db.session.scalar(select(Booking.business_id).where(Booking.id == booking_id))
     now = utcnow()
     job = OutboxJob(
         kind=kind,
@@ -95,6 +105,7 @@ def record(
         max_attempts=max_attempts or setting("OUTBOX_MAX_ATTEMPTS"),
         idempotency_key=key,
         booking_id=booking_id,
+        business_id=business_id,
         created_at=now,
         updated_at=now,
     )
@@ -239,11 +250,13 @@ def claim(job_id: int, now: datetime | None = None) -> OutboxJob | None:
     return job
 
 
-def complete(job_id: int, now: datetime | None = None) -> bool:
-    """``running`` -> ``done``. Returns False if the job was not running. Commits."""
+def complete(job_id: int, now: datetime | None = None, result: dict[str, Any] | None = None) -> bool:
+    """``running`` -> ``done`` (keeping ``result``, JSON, when given). Returns False if the job
+    was not running. Commits."""
     now = now or utcnow()
+    extra = {"result": json.loads(json.dumps(result, default=str))} if result is not None else {}
     return _conditional_update(
-        job_id, OutboxJob.status == JobStatus.RUNNING, status=JobStatus.DONE, done_at=now, locked_until=None, updated_at=now
+        job_id, OutboxJob.status == JobStatus.RUNNING, status=JobStatus.DONE, done_at=now, locked_until=None, updated_at=now, **extra
     )
 
 
@@ -268,7 +281,7 @@ def fail(job_id: int, error: str, *, now: datetime | None = None, permanent: boo
     job = db.session.get(OutboxJob, job_id, populate_existing=True)
     if job is None or job.status != JobStatus.RUNNING:
         return None
-    error = (error or "error")[:2000]
+    error = redact(error or "error")[:2000]
     if permanent or job.attempts >= job.max_attempts:
         status, run_at = JobStatus.FAILED, job.run_at
     else:
@@ -317,20 +330,137 @@ def cleanup(older_than: datetime) -> int:
     return result.rowcount
 
 
+# ------------------------------------------------------------------ progress a person watches
+
+def set_progress(
+    job_id: int, percent: int | None, message: str | None = None, *, result: dict[str, Any] | None = None
+) -> bool:
+    """Record how far job ``job_id`` got: ``percent`` (clamped to 0-100; None leaves it), a short
+    ``message`` (truncated to 255 characters; None leaves it) and, when given, its ``result``
+    (JSON). Shown by ``partials/_job_status.html``. Returns False for an unknown job. Commits at
+    once (its own tiny transaction) so a poller sees it while the job goes on."""
+    values: dict[str, Any] = {"updated_at": utcnow()}
+    if percent is not None:
+        values["progress"] = max(0, min(100, int(percent)))
+    if message is not None:
+        values["progress_message"] = message[:255]
+    if result is not None:
+        values["result"] = json.loads(json.dumps(result))
+    return _conditional_update(job_id, OutboxJob.id == job_id, **values)
+
+
+def job_id_for_key(key: str) -> int | None:
+    """The id of the job with idempotency key ``key`` (handlers get their key, not their id)."""
+    return db.session.scalar(select(OutboxJob.id).where(OutboxJob.idempotency_key == key))
+
+
+# ------------------------------------------------------------------ "resend all failed"
+
+RETRY_FAILED_KIND = "retry_failed"
+_ACTIVE = (JobStatus.PENDING, JobStatus.DISPATCHED, JobStatus.RUNNING)
+
+
+def start_retry_failed(business_id: int, now: datetime | None = None) -> OutboxJob:
+    """Record ONE ``retry_failed`` job that puts every failed job of business ``business_id`` back
+    in the queue (see :func:`retry_failed_jobs`), and commit. While one is still pending or
+    running, returns that one instead (a double click starts one job). Watch it with
+    :func:`get_job` (``progress``, ``progress_message``, ``result``)."""
+    now = now or utcnow()
+    begin_write()
+    try:
+        active = db.session.scalar(
+            select(OutboxJob)
+            .where(OutboxJob.business_id == business_id, OutboxJob.kind == RETRY_FAILED_KIND, OutboxJob.status.in_(_ACTIVE))
+            .order_by(OutboxJob.id.desc())
+            .limit(1)
+        )
+        if active is not None:
+            db.session.commit()
+            return active
+        job = record(
+            RETRY_FAILED_KIND,
+            {"business_id": business_id},
+            key=f"{RETRY_FAILED_KIND}:{business_id}:{now.isoformat()}:{random.getrandbits(32):08x}",
+            business_id=business_id,
+            max_attempts=3,
+        )
+        job.progress = 0
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return job
+
+
+def retry_failed_jobs(business_id: int, job_id: int | None = None, now: datetime | None = None) -> dict[str, int]:
+    """Put each ``failed`` job of business ``business_id`` back to ``pending`` (:func:`retry`),
+    reporting progress on job ``job_id`` (the ``retry_failed`` job doing this) after each one.
+
+    Returns ``{"total": n, "retried": r}`` (``r < n`` when someone retried a job meanwhile); the
+    same dict is stored as the job's ``result``. Each retry commits on its own, so running this
+    twice is harmless (the second run finds nothing failed)."""
+    ids = list(
+        db.session.scalars(
+            select(OutboxJob.id)
+            .where(OutboxJob.business_id == business_id, OutboxJob.status == JobStatus.FAILED, OutboxJob.kind != RETRY_FAILED_KIND)
+            .order_by(OutboxJob.id)
+        )
+    )
+    db.session.rollback()
+    total, retried = len(ids), 0
+    if job_id is not None:
+        set_progress(job_id, 0, f"Retrying {total} failed job{'s' if total != 1 else ''}…")
+    for n, failed_id in enumerate(ids, start=1):
+        if retry(failed_id, now=now):
+            retried += 1
+        if job_id is not None:
+            set_progress(job_id, n * 100 // total, f"Retried {n} of {total}")
+    result = {"total": total, "retried": retried}
+    if job_id is not None:
+        summary = f"Queued {retried} failed job{'s' if retried != 1 else ''} to run again." if total else "There were no failed jobs."
+        set_progress(job_id, 100, summary, result=result)
+    return result
+
+
+# ------------------------------------------------------------------ never show secrets
+
+_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
+_SECRET_CONFIG = re.compile(r"SECRET|PASSWORD|TOKEN|_KEY$|_KEYS$")
+
+
+def redact(text: str | None) -> str:
+    """``text`` (an error message) with URL credentials (``smtp://user:pw@host`` ->
+    ``smtp://***@host``) and the values of secret config keys (``*SECRET*``, ``*PASSWORD*``,
+    ``*TOKEN*``, ``*_KEY``) replaced by ``***``. Used before storing and before showing errors."""
+    if not text:
+        return text or ""
+    text = _URL_CREDENTIALS.sub(r"\1***@", text)
+    try:
+        config = current_app.config
+    except RuntimeError:  # no app context
+        return text
+    secrets = [v for k, v in config.items() if isinstance(v, str) and len(v) >= 6 and _SECRET_CONFIG.search(k)]
+    for url_key in ("SMTP_URL", "REDIS_URL", "DATABASE_URL", "SQLALCHEMY_DATABASE_URI"):
+        url = config.get(url_key)
+        match = re.match(r"[^:]+://[^:/@]*:([^@/]+)@", url) if isinstance(url, str) else None
+        if match and len(match.group(1)) >= 3:
+            secrets.append(match.group(1))
+    for secret in sorted(set(secrets), key=len, reverse=True):
+        text = text.replace(secret, "***")
+    return text
+
+
 # ------------------------------------------------------------------ queries for the dashboard
-
-def _for_business(query, model, business_id: int | None):
-    if business_id is None:
-        return query
-    return query.join(Booking, Booking.id == model.booking_id).where(Booking.business_id == business_id)
-
 
 def list_jobs(
     business_id: int | None = None, status: JobStatus | None = None, booking_id: int | None = None, limit: int = 100
 ) -> list[OutboxJob]:
-    """Newest first. ``business_id`` keeps one business's booking jobs (system jobs such as the
-    cleanup have no booking and are left out); optionally one status or one booking."""
-    query = _for_business(select(OutboxJob), OutboxJob, business_id).order_by(OutboxJob.id.desc()).limit(limit)
+    """Newest first, with ``job.booking`` loaded. ``business_id`` keeps one business's jobs
+    (system jobs such as the cleanup have none and are left out); optionally one status or one
+    booking. At most ``limit`` rows."""
+    query = select(OutboxJob).options(selectinload(OutboxJob.booking)).order_by(OutboxJob.id.desc()).limit(limit)
+    if business_id is not None:
+        query = query.where(OutboxJob.business_id == business_id)
     if status is not None:
         query = query.where(OutboxJob.status == status)
     if booking_id is not None:
@@ -338,15 +468,90 @@ def list_jobs(
     return list(db.session.scalars(query))
 
 
+def get_job(business_id: int, job_id: int) -> OutboxJob:
+    """Business ``business_id``'s job ``job_id``, read fresh; :class:`NotFound` for another
+    business's job, a system job or an unknown id."""
+    job = db.session.get(OutboxJob, job_id, populate_existing=True)
+    if job is None or job.business_id != business_id:
+        raise NotFound("No such job.")
+    return job
+
+
+def retry_for_business(business_id: int, job_id: int, now: datetime | None = None) -> OutboxJob:
+    """The dashboard's Retry button: :func:`retry` job ``job_id`` of business ``business_id``.
+
+    Returns the job as it is afterwards. Raises :class:`NotFound` (not this business's) or
+    :class:`~app.services.errors.Conflict` (the job is not failed, e.g. retried already)."""
+    from app.services.errors import Conflict
+
+    get_job(business_id, job_id)
+    if not retry(job_id, now=now):
+        raise Conflict("Only failed jobs can be retried; this one is already queued or done.")
+    return get_job(business_id, job_id)
+
+
 def failed_count(business_id: int | None = None) -> int:
-    """How many jobs are parked as ``failed`` (the nav counter)."""
-    query = _for_business(select(func.count(OutboxJob.id)), OutboxJob, business_id)
-    return db.session.scalar(query.where(OutboxJob.status == JobStatus.FAILED))
+    """How many jobs are parked as ``failed`` (the nav counter); all businesses' when None."""
+    query = select(func.count(OutboxJob.id)).where(OutboxJob.status == JobStatus.FAILED)
+    if business_id is not None:
+        query = query.where(OutboxJob.business_id == business_id)
+    return db.session.scalar(query)
 
 
 def sent_messages(business_id: int | None = None, booking_id: int | None = None, limit: int = 100) -> list[SentMessage]:
     """Delivered messages, newest first (the dashboard's "sent email" page)."""
-    query = _for_business(select(SentMessage), SentMessage, business_id).order_by(SentMessage.id.desc()).limit(limit)
+    query = select(SentMessage).order_by(SentMessage.id.desc()).limit(limit)
+    if business_id is not None:
+        query = query.where(SentMessage.business_id == business_id)
     if booking_id is not None:
         query = query.where(SentMessage.booking_id == booking_id)
     return list(db.session.scalars(query))
+
+
+@dataclass
+class StoredEmail:
+    """An ``.eml`` written by the file transport, taken apart for display."""
+
+    message: SentMessage
+    headers: list[tuple[str, str]]  # From, To, Reply-To, Subject, Date, Message-ID (those present)
+    text: str | None
+    html: str | None
+    attachments: list[tuple[str, str]] = field(default_factory=list)  # (file name, content type)
+
+
+def mail_outbox_dir() -> Path:
+    """Where the file transport writes (``MAIL_OUTBOX_DIR``, as :func:`app.integrations.smtp.transport_from_config`)."""
+    from app.config import INSTANCE
+
+    return Path(current_app.config.get("MAIL_OUTBOX_DIR") or INSTANCE / "outbox")
+
+
+def read_stored_email(business_id: int, message_id: int) -> StoredEmail:
+    """The ``.eml`` of business ``business_id``'s sent message ``message_id``, parsed.
+
+    The file is found from the row (``transport_message_id``, a bare file name the transport
+    chose), never from a path the caller supplies, and must resolve inside :func:`mail_outbox_dir`.
+    Raises :class:`NotFound` for another business's message, one not sent by the file transport,
+    or a file that is gone (e.g. the directory was cleared)."""
+    message = db.session.get(SentMessage, message_id)
+    if message is None or message.business_id != business_id:
+        raise NotFound("No such message.")
+    name = message.transport_message_id or ""
+    if message.transport != "file" or not name or name != Path(name).name or name.startswith("."):
+        raise NotFound("This message was sent by SMTP; there is no copy to show.")
+    directory = mail_outbox_dir().resolve()
+    path = (directory / name).resolve()
+    if path.parent != directory or not path.is_file():
+        raise NotFound("The copy of this message is no longer on disk.")
+    parsed = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+    headers = [(h, str(parsed[h])) for h in ("From", "To", "Reply-To", "Subject", "Date", "Message-ID") if parsed[h]]
+    text_part = parsed.get_body(preferencelist=("plain",))
+    html_part = parsed.get_body(preferencelist=("html",))
+    attachments = [(part.get_filename() or "(unnamed)", part.get_content_type()) for part in parsed.iter_attachments()]
+    return StoredEmail(
+        message=message,
+        headers=headers,
+        text=text_part.get_content() if text_part is not None else None,
+        html=html_part.get_content() if html_part is not None else None,
+        attachments=attachments,
+    )
