@@ -42,7 +42,7 @@ def test_booking_a_slot_confirms_it(client, db, shop, lesson, day):
     assert f'<dd class="reference">{booking.reference}</dd>' in html
     assert "<dd>Private lesson</dd>" in html and f"<dd>{booking.staff.display_name}</dd>" in html
     local = start.astimezone(ZoneInfo("America/New_York"))
-    assert f"{local:%H:%M} – {local + timedelta(hours=1):%H:%M} <span class=\"tz-label\">(America/New_York)</span>" in html
+    assert f"{local:%H:%M} – {local + timedelta(hours=1):%H:%M} <span class=\"tz-label\">(America/New York)</span>" in html
     assert "Add to Google Calendar" in html and "Download .ics" in html
 
 

@@ -105,7 +105,7 @@ def test_times_in_client_zone(client, shop, lesson, day):
     ny = ZoneInfo("America/New_York")
     expected = [at(day, f"{h:02d}:00").astimezone(ny).strftime("%H:%M") for h in range(9, 17)]
     assert slot_times(html) == expected
-    assert "Times shown in <strong>America/New_York</strong>" in html
+    assert "Times shown in <strong>America/New York</strong>" in html
     assert '<option value="America/New_York" selected>' in html
     assert 'data-tz-auto="0"' in html
     # the client's zone is kept on every link of the step
@@ -143,7 +143,14 @@ def test_month_grid_links_exactly_the_free_days(client, shop, lesson, day, monke
     got = [n for n in linked_days(html) if day.replace(day=n) not in edges]
     assert got == expected
     assert day.day in got
-    assert "Choose a day</h3>" in html and slot_times(html) == []
+    # No date chosen yet: the month's first free day is pre-selected and its times shown.
+    first = day.replace(day=min(linked_days(html)))
+    assert re.findall(r'aria-current="date">(\d+)<', html) == [str(first.day)]
+    assert re.search(r'<h3 id="day-title">(.*?)</h3>', html).group(1) == f"{first:%A} {first.day} {first:%B}"
+    if first not in edges:
+        assert slot_times(html) == ["09:00", "10:00", "11:00", "12:00", "13:00", "14:00", "15:00", "16:00"]
+    else:
+        assert slot_times(html)
 
 
 def test_month_navigation_is_bounded(client, shop, lesson):
