@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import abc
 import logging
 import threading
 import time
@@ -24,7 +25,7 @@ DEFAULT_POLL_SECONDS = 2.0
 SCHEDULE_EVERY_SECONDS = 3600
 
 
-class _PollingThread(threading.Thread):
+class _PollingThread(threading.Thread, abc.ABC):
     """A daemon thread calling :meth:`tick` in a fresh app context every ``poll_seconds``, or at
     once when :meth:`wake` is called (e.g. after a commit that recorded a job)."""
 
@@ -73,8 +74,9 @@ class _PollingThread(threading.Thread):
                     db.session.remove()
             self._wake_event.wait(self.poll_seconds)
 
+    @abc.abstractmethod
     def tick(self) -> None:
-        raise NotImplementedError
+        """One poll: run (or dispatch) what is due."""
 
 
 class InProcessRunner(_PollingThread):
