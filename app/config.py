@@ -5,6 +5,8 @@ Defaults run on a laptop: SQLite under ``instance/``, no Redis, e-mail written t
 from __future__ import annotations
 
 import os
+import secrets
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -21,8 +23,32 @@ def _database_url(value: str | None) -> str:
     return value
 
 
+def _secret_key() -> str:
+    """``SECRET_KEY`` from the environment, else a random key kept in ``instance/secret_key``.
+
+    A self-hosted shop that never sets one still gets a key nobody else knows, stable across
+    restarts and shared by every process on the machine.
+    """
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    path = INSTANCE / "secret_key"
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process may have created it a moment ago and be writing it
+            if key := path.read_text().strip():
+                return key
+            time.sleep(0.02)
+        raise RuntimeError(f"{path} is empty: delete it or set SECRET_KEY")
+    key = secrets.token_urlsafe(48)
+    with os.fdopen(fd, "w") as f:
+        f.write(key)
+    return key
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-change-me")
+    SECRET_KEY = _secret_key()
     SQLALCHEMY_DATABASE_URI = _database_url(os.environ.get("DATABASE_URL"))
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     REDIS_URL = os.environ.get("REDIS_URL") or None
