@@ -393,5 +393,10 @@ class RejectIn(Strict):
     reason: Annotated[Text, Field(min_length=1, max_length=2000)]
 
 
+class RescheduleIn(Strict):
+    start: Instant = Field(description="The new start, ISO-8601 with an offset: a free slot's `start` for the booking's service.")
+    staff_id: Id | None = Field(default=None, description="Move to this staff member (default: the booking's own).")
+
+
 
 ErrorDetail.model_rebuild()

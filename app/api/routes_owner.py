@@ -16,6 +16,7 @@ from app.domain.booking_state import BookingStatus
 from app.models import utcnow
 from app.services import booking_queries, booking_service, business_service
 from app.services.booking_queries import BookingFilter
+from app.services.errors import SlotUnavailable
 
 AUTH_ERRORS = (400, 401)  # 400: session without X-CSRFToken on an unsafe method
 # Service fields that cannot be empty: ``null`` for them means "leave as is" (or the default).
@@ -194,3 +195,23 @@ def list_bookings():
     q = query(schemas.BookingsQuery)
     rows = booking_queries.list_bookings(current_owner().business, _filter(q, when=q.when, limit=q.limit, offset=q.offset))
     return reply(schemas.BookingsResponse([serialize.booking(b) for b in rows]))
+
+
+@endpoint(f"/bookings/<{ID}:booking_id>/reschedule/", "POST",
+          "Move a pending or confirmed booking to another free time (same reference and calendar event, SEQUENCE + 1)",
+          body=schemas.RescheduleIn, response=schemas.BookingOut, errors=AUTH_ERRORS + (404, 409, 422), owner=True, tag="bookings")
+@owner_required
+def reschedule_booking(booking_id: int):
+    owner = current_owner()
+    business = owner.business
+    booking_service.get_booking(business, booking_id)  # 404 before 422
+    data = body(schemas.RescheduleIn)
+    try:
+        booking = booking_service.reschedule(business, booking_id, owner.user, data.start, staff_id=data.staff_id)
+    except SlotUnavailable as exc:
+        error = schemas.ErrorResponse(error=schemas.ErrorDetail(
+            code=exc.code, message=exc.message, fields={"start": "That time is not available."},
+            alternatives=[serialize.slot(s, business.timezone) for s in exc.alternatives],
+        ))
+        return reply(error, exc.status_code)
+    return reply(serialize.booking(booking))

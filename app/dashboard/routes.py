@@ -59,3 +59,4 @@ from app.dashboard import (  # noqa: E402,F401  (register the views)
     views_services,
     views_settings,
 )
+from app.dashboard import views_reschedule  # noqa: E402,F401  (rescheduling)

@@ -358,3 +358,150 @@ def expire_pending(now: datetime | None = None, booking_id: int | None = None) -
             count += 1
         db.session.commit()
     return count
+
+
+# ------------------------------------------------------------------ rescheduling by the owner
+
+def _owner_window(settings) -> availability_service.engine.BookingWindow:
+    """The owner may ignore the minimum notice (as when approving), not the advance limit."""
+    return availability_service.engine.BookingWindow(0, settings.max_advance_booking_days)
+
+
+def reschedule_slots(business: Business, booking: Booking, local_date, staff_id: int | None = None, now: datetime | None = None):
+    """Where ``booking`` could move on ``local_date`` (a date in the business's zone).
+
+    Returns ``{staff_id: [Slot, ...]}`` for each active staff member offering the booking's
+    service (only ``staff_id`` when given), each slot free for the booking's seats when the
+    booking itself is not counted, minimum notice ignored (the owner decides), nothing in the
+    past. The booking's own current slot (same start and staff) is left out. Read-only.
+    """
+    now = now or utcnow()
+    per_staff = availability_service.slots_per_staff(
+        business, booking.service, local_date, local_date, now=now, staff_id=staff_id,
+        exclude_booking_id=booking.id, window=_owner_window(business.settings),
+    )
+    return {
+        sid: [
+            s for s in slots
+            if s.available_spots >= booking.seats and s.start > now and not (s.start == booking.start_at and sid == booking.staff_id)
+        ]
+        for sid, slots in per_staff.items()
+    }
+
+
+def _reschedule_alternatives(business: Business, booking: Booking, around: datetime, staff_id: int, now: datetime, limit: int = 3):
+    """Up to ``limit`` free slots of ``staff_id`` nearest ``around`` (a week either side) where
+    ``booking`` could move instead, in time order."""
+    local = around.astimezone(ZoneInfo(business.timezone)).date()
+    per_staff = availability_service.slots_per_staff(
+        business, booking.service, local - timedelta(days=7), local + timedelta(days=7), now=now,
+        staff_id=staff_id, exclude_booking_id=booking.id, window=_owner_window(business.settings),
+    )
+    slots = [
+        s for s in per_staff.get(staff_id, [])
+        if s.available_spots >= booking.seats and s.start > now and not (s.start == booking.start_at and staff_id == booking.staff_id)
+    ]
+    slots.sort(key=lambda s: (abs((s.start - around).total_seconds()), s.start))
+    return sorted(slots[:limit])
+
+
+def reschedule(
+    business: Business,
+    booking_id: int,
+    actor: User | None,
+    new_start: datetime,
+    *,
+    staff_id: int | None = None,
+    now: datetime | None = None,
+) -> Booking:
+    """Move a pending or confirmed booking to ``new_start`` (an aware instant), optionally to
+    another staff member ``staff_id`` (default: the same one). DESIGN.md: a reschedule keeps the
+    booking (same reference, same calendar UID) and bumps its SEQUENCE.
+
+    Inside the write lock of the old and new staff members, the new slot is re-checked: it must
+    be one of the service's slots for that staff member, free for the booking's seats when the
+    booking itself is not counted (pending requests still holding time count), not in the past
+    and within the advance limit (the minimum notice does not apply: the owner decides). Then
+    ``start_at``/``end_at`` (the service's duration), ``staff_id`` and the buffers (the service's
+    current ones, which the check used) are updated, ``sequence`` goes up by 1, a
+    :class:`BookingEvent` (status unchanged, note ``"rescheduled"``, data ``from_start``/
+    ``to_start`` as ISO-8601 UTC and ``from_staff_id``/``to_staff_id``) is written and:
+
+    - confirmed: the client's ``rescheduled`` e-mail (an iMIP REQUEST with the new SEQUENCE;
+      no owner e-mail exists for this event) and reminders at the business's offsets before the
+      new start, all keyed by the new SEQUENCE, so the old reminders (and any unsent
+      confirmation) are skipped as stale when they come due;
+    - pending: ``expires_at`` becomes ``min(expires_at, new start)`` (a request cannot hold a
+      slot past the slot), with a new expiry job when it moved earlier. No e-mail: the client's
+      calendar has no event yet, and the confirmation they get on approval carries the new time.
+
+    Moving a booking to where it already is (same start and staff) changes nothing and returns it.
+
+    Returns the booking. Raises :class:`NotFound` (not this business's booking),
+    :class:`ValidationFailed` (naive or past ``new_start`` -> field ``start``; a staff member
+    who does not offer the service -> field ``staff_id``), :class:`Conflict` (the booking is not
+    pending or confirmed, or its request has expired) or :class:`SlotUnavailable` with up to 3
+    nearest free alternatives for the same staff member.
+    """
+    now = now or utcnow()
+    if new_start.tzinfo is None or new_start.utcoffset() is None:
+        raise ValidationFailed("Give the new time with its UTC offset.", {"start": "Include a UTC offset, e.g. +01:00."})
+    try:
+        new_start = new_start.astimezone(availability_service.engine.UTC)
+    except OverflowError:  # e.g. 0001-01-01T00:00+14:00
+        raise ValidationFailed("That time is out of range.", {"start": "Pick one of the free times."}) from None
+    booking = get_booking(business, booking_id)
+    if staff_id is not None and not availability_service.eligible_staff(booking.service, staff_id):
+        raise ValidationFailed(
+            "That staff member does not offer this service.", {"staff_id": "Pick a staff member who offers this service."}
+        )
+    settings = business.settings
+    begin_write(db.session, [booking.staff_id] + ([staff_id] if staff_id is not None else []))
+    try:
+        db.session.refresh(booking)  # the state as of the lock, not as first read
+        target_staff = staff_id if staff_id is not None else booking.staff_id
+        if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
+            raise Conflict(f"This booking is {booking.status.label}; only requests and confirmed bookings can be rescheduled.")
+        if booking.status == BookingStatus.PENDING and booking.expires_at and booking.expires_at <= now:
+            raise Conflict("This request has expired; it cannot be rescheduled.")
+        if new_start <= now:
+            raise ValidationFailed("That time has already passed. Pick a time in the future.", {"start": "Pick a time in the future."})
+        if new_start == booking.start_at and target_staff == booking.staff_id:
+            db.session.rollback()
+            return booking
+        local_date = new_start.astimezone(ZoneInfo(business.timezone)).date()
+        free = reschedule_slots(business, booking, local_date, staff_id=target_staff, now=now).get(target_staff, [])
+        slot = next((s for s in free if s.start == new_start), None)
+        if slot is None:
+            raise SlotUnavailable(
+                "That time is not free. Please pick another.",
+                _reschedule_alternatives(business, booking, new_start, target_staff, now),
+            )
+        before = (booking.start_at, booking.staff_id)
+        booking.start_at, booking.end_at = slot.start, slot.end
+        if target_staff != booking.staff_id:
+            booking.staff = availability_service.eligible_staff(booking.service, target_staff)[0]
+        booking.buffer_before_minutes, booking.buffer_after_minutes = booking.service.buffers(settings)
+        booking.sequence += 1
+        _record(
+            booking, booking.status, booking.status, actor, "rescheduled",
+            from_start=before[0].isoformat(), to_start=slot.start.isoformat(), from_staff_id=before[1], to_staff_id=target_staff,
+        )
+        if booking.status == BookingStatus.CONFIRMED:
+            email_messages.record_booking_emails(booking, "rescheduled", by_owner=actor is not None)
+            email_messages.record_reminders(booking, reminder_offsets(settings), now=now)
+        elif booking.expires_at is not None and slot.start < booking.expires_at:
+            booking.expires_at = slot.start
+            outbox.record(
+                EXPIRE_JOB_KIND,
+                {"booking_id": booking.id},
+                key=f"{EXPIRE_JOB_KIND}:{booking.id}:s{booking.sequence}",
+                run_at=booking.expires_at,
+                booking_id=booking.id,
+                business_id=booking.business_id,
+            )
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        raise
+    return booking
