@@ -21,17 +21,22 @@ def create_app(config: type[Config] | None = None) -> Flask:
 
 
 def register_jobs(app: Flask) -> None:
-    """Without Redis (the single-process default) run outbox jobs on a thread in this process.
+    """Without Redis (the single-process default) run outbox jobs on a thread in this process;
+    with Redis, enqueue the jobs this process records as soon as they commit.
 
     Started on the first request rather than here, so ``flask db upgrade`` and other commands
     (which also build the app) never start a poller, and each gunicorn worker starts its own after
     forking (claims are atomic, so several runners never run one job twice).
     """
-    from app.jobs import start_in_process_runner
+    from app.jobs import start_in_process_runner, start_web_dispatcher
 
     @app.before_request
     def _start_jobs() -> None:
-        if "outbox_runner" not in app.extensions:
+        if "outbox_runner" in app.extensions or "outbox_dispatcher" in app.extensions:
+            return
+        if app.config.get("REDIS_URL"):
+            start_web_dispatcher(app)
+        else:
             start_in_process_runner(app)
 
 

@@ -130,3 +130,21 @@ def start_in_process_runner(app: Flask, *, force: bool = False) -> InProcessRunn
     runner.start()
     app.extensions["outbox_runner"] = runner
     return runner
+
+
+def start_web_dispatcher(app: Flask, *, force: bool = False) -> Dispatcher | None:
+    """With ``REDIS_URL``, a web process enqueues the jobs its own commits record right away (the
+    dispatcher thread is woken by the commit) instead of waiting for the worker's next poll; the
+    worker's dispatcher still catches anything missed and the scheduled jobs. Not when TESTING
+    unless ``force``."""
+    if not app.config.get("REDIS_URL") or (app.config.get("TESTING") and not force):
+        return None
+    existing = app.extensions.get("outbox_dispatcher")
+    if existing is not None and existing.is_alive():
+        return existing
+    from app.jobs.dispatch import redis_from_config
+
+    dispatcher = Dispatcher(app, redis_from_config(app.config))
+    dispatcher.start()
+    app.extensions["outbox_dispatcher"] = dispatcher
+    return dispatcher

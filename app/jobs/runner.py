@@ -8,6 +8,8 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from app.extensions import db
 from app.jobs import bookings, maintenance, notifications  # noqa: F401  (register the handlers)
 from app.jobs.registry import HANDLERS
@@ -28,7 +30,18 @@ def run_job(job_id: int, now: datetime | None = None) -> str:
     exceptions are recorded on the row, never raised; ``BaseException`` (a killed worker) is not
     caught, leaving the row ``running`` until its lease expires and another worker takes it.
     """
-    job = outbox.claim(job_id, now=now)
+    try:
+        job = outbox.claim(job_id, now=now)
+    except SQLAlchemyError as exc:
+        # The database refused the claim (locked, restarting): hand the row back at once rather
+        # than leave it "dispatched" until its lease runs out.
+        db.session.rollback()
+        log.warning("job %s could not be claimed: %s", job_id, describe(exc))
+        try:
+            outbox.release_dispatch(job_id, now)
+        except SQLAlchemyError:
+            db.session.rollback()  # the lease expiry will release it
+        return "skipped"
     if job is None:
         return "skipped"
     kind, payload, key, attempt = job.kind, dict(job.payload or {}), job.idempotency_key, job.attempts

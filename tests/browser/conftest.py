@@ -104,3 +104,26 @@ def new_context(browser):
     yield _new
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server (aiosmtpd, tests/fakes/smtp_server.py) on a free port; point the app at
+    it with ``SMTP_URL`` (override ``config_overrides`` in the test module)."""
+    from tests.fakes.smtp_server import FakeSmtpServer
+
+    server = FakeSmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def outbox_runner(app, smtp_server):
+    """The in-process outbox runner (what a web process without ``REDIS_URL`` runs), polling
+    every 0.2 s and woken by each commit that records a job; stopped before the tables are emptied."""
+    from app.jobs import InProcessRunner
+
+    runner = InProcessRunner(app, poll_seconds=0.2)
+    runner.start()
+    yield runner
+    runner.stop()

@@ -234,9 +234,9 @@ def test_start_in_process_runner_only_without_redis_and_outside_tests(app):
         app.config.update(TESTING=True)
 
 
-def test_forking_worker_process_runs_jobs_in_the_app_context(make_booking, smtp_server, redis_server, app, db):
-    """``run_worker`` (what ``worker.py`` calls): a forking RQ worker whose work horses get fresh
-    database connections, plus the dispatcher thread."""
+def test_worker_runs_jobs_in_the_app_context(make_booking, smtp_server, redis_server, app, db):
+    """``run_worker`` (what ``worker.py`` calls): an RQ worker running jobs in the app context,
+    plus the dispatcher thread."""
     from app.jobs.worker import run_worker
 
     app.config["REDIS_URL"] = redis_server.url
@@ -245,3 +245,37 @@ def test_forking_worker_process_runs_jobs_in_the_app_context(make_booking, smtp_
     run_worker(app, burst=True)
     assert statuses(db) == [JobStatus.DONE] * 2
     assert_each_email_once(db, smtp_server, 2)
+
+
+def test_web_dispatcher_enqueues_a_commit_s_jobs_without_waiting_for_a_poll(make_booking, smtp_server, redis_server, app, db):
+    from app.jobs import start_web_dispatcher
+
+    app.config["REDIS_URL"] = redis_server.url
+    dispatcher = start_web_dispatcher(app, force=True)
+    dispatcher.poll_seconds = 60  # only the commit's wake-up can enqueue within the test
+    try:
+        book_and_record(make_booking, db, n=1)
+        conn = redis_server.client()
+        wait_until(lambda: sum(Queue(q, connection=conn).count for q in QUEUES) == 2, timeout=5)
+    finally:
+        dispatcher.stop()
+    work(conn)
+    assert statuses(db) == [JobStatus.DONE] * 2
+    assert_each_email_once(db, smtp_server, 2)
+
+
+def test_a_claim_the_database_refuses_hands_the_job_back(make_booking, redis_server, db, monkeypatch):
+    from sqlalchemy.exc import OperationalError
+
+    from app.jobs import runner
+    from app.services import outbox
+
+    [job_id, *_] = book_and_record(make_booking, db, n=1)
+    assert outbox.mark_dispatched(job_id)
+
+    def locked(*args, **kwargs):
+        raise OperationalError("BEGIN IMMEDIATE", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(outbox, "claim", locked)
+    assert runner.run_job(job_id) == "skipped"
+    assert row(db, job_id).status == JobStatus.PENDING
