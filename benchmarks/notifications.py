@@ -31,8 +31,7 @@ Target (issue 3, section 6): p95 from commit to delivery < 2 s.
     .venv/bin/python benchmarks/notifications.py --databases sqlite postgresql
     .venv/bin/python benchmarks/notifications.py --bookings 50 --modes in-process --poll 0.5
 
-The schema is made with ``create_all`` (``--migrate`` runs ``flask db upgrade`` instead), so the
-benchmark also runs while a model change waits for its migration.
+The schema is made with ``flask db upgrade``, as in a deployment.
 """
 from __future__ import annotations
 
@@ -155,19 +154,10 @@ def postgresql_database(admin_url: str):
             conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
 
 
-def create_schema(database_url: str, migrate: bool) -> None:
-    if migrate:
-        subprocess.run([str(Path(sys.executable).parent / "flask"), "db", "upgrade"], cwd=ROOT,
-                       env=process_env(database_url, None, None), check=True,
-                       stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        return
-    from app import create_app
-    from app.extensions import db
-
-    app = create_app(bench_config(database_url))
-    with app.app_context():
-        db.create_all()
-        db.engine.dispose()
+def create_schema(database_url: str) -> None:
+    subprocess.run([str(Path(sys.executable).parent / "flask"), "db", "upgrade"], cwd=ROOT,
+                   env=process_env(database_url, None, None), check=True,
+                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
 def seed(database_url: str) -> dict:
@@ -378,7 +368,7 @@ def burst(database_url: str, smtp: TimedSmtpServer, n: int, timeout: float) -> t
 def run_mode(database: str, mode: str, database_url: str, smtp: TimedSmtpServer, args, logs: Path) -> Result:
     label = f"[{database}/{mode}]"
     print(f"{label} creating the schema and seeding ...", flush=True)
-    create_schema(database_url, args.migrate)
+    create_schema(database_url)
     ids = seed(database_url)
     smtp.take()
     with contextlib.ExitStack() as stack:
@@ -445,7 +435,6 @@ def main(argv: list[str] | None = None) -> int:
                         help="OUTBOX_POLL_SECONDS for the web app and the worker (default: the app's, 2 s)")
     parser.add_argument("--web-workers", type=int, default=1, help="gunicorn workers in redis mode (default: %(default)s)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for the last e-mail (default: %(default)s)")
-    parser.add_argument("--migrate", action="store_true", help="make the schema with 'flask db upgrade' instead of create_all")
     args = parser.parse_args(argv)
 
     if "redis" in args.modes and redis_binary() is None:
