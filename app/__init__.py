@@ -42,7 +42,8 @@ def register_jobs(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (register the mappers before anything queries)
-    from app.extensions import csrf, db, htmx, limiter, login_manager, migrate
+    from app.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+    from app.i18n import select_locale
     from app.services.locks import install_sqlite_locking
 
     db.init_app(app)
@@ -53,6 +54,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
     with app.app_context():
         install_sqlite_locking(db.engine)
 

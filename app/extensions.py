@@ -1,4 +1,5 @@
 """Flask extensions, created unbound and initialised in :func:`app.create_app`."""
+from flask_babel import Babel
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -28,3 +29,4 @@ login_manager = LoginManager()
 csrf = CSRFProtect()
 htmx = HTMX()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
+babel = Babel()  # e-mails only: see app/i18n.py

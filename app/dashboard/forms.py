@@ -20,10 +20,12 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional, StopValidation, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms.widgets import CheckboxInput, ColorInput, ListWidget
 
 from app.auth.forms import CURRENCIES
 from app.domain.booking_state import BookingStatus
+from app.i18n import LANGUAGES
+from app.services.email_messages import DEFAULT_BRAND
 from app.web import all_timezones
 
 WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
@@ -117,6 +119,22 @@ class SettingsForm(FlaskForm):
     )
 
 
+HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+
+
+class ColorField(StringField):
+    """``<input type="color">``; shows the default colour when none is set (a colour input
+    cannot be empty)."""
+
+    widget = ColorInput()
+
+    def _value(self):
+        posted = self.raw_data[0].strip() if self.raw_data else None
+        if posted and HEX_COLOR.match(posted):
+            return posted.lower()
+        return self.object_data or DEFAULT_BRAND  # a colour input cannot show a bad (or no) value
+
+
 class ProfileForm(FlaskForm):
     name = StringField("Business name", validators=[DataRequired("Please enter a name."), Length(max=120)])
     description = TextAreaField("Description", validators=[Length(max=2000)])
@@ -125,8 +143,40 @@ class ProfileForm(FlaskForm):
     email = EmailField("Contact e-mail", validators=[Optional(), Email("Please enter a valid e-mail address."), Length(max=255)])
     timezone = SelectField("Time zone")
     currency = SelectField("Currency", choices=[SelectChoice(c) for c in CURRENCIES])
+    language = SelectField(
+        "E-mail language",
+        # Each language by its own name, marked as such for screen readers.
+        choices=[SelectChoice(code, lang.name, render_kw={"lang": code}) for code, lang in LANGUAGES.items()],
+        validate_choice=False,  # validate_language: a form that does not post it keeps the language
+        description="Clients and you get booking e-mails in this language.",
+    )
+    brand_color = ColorField("Brand colour", description="The header and buttons of your e-mails.")
+    default_colors = BooleanField("Use Flowkey’s default colours")
 
     FIELDS = ("name", "description", "address", "phone", "email", "timezone", "currency")
+
+    def validate_language(self, field):
+        if field.raw_data and field.data not in LANGUAGES:
+            raise ValidationError("Choose one of the languages listed.")
+
+    def validate_brand_color(self, field):
+        if self.default_colors.data or not field.raw_data:
+            return
+        if not HEX_COLOR.match((field.data or "").strip()):
+            raise ValidationError("Enter a colour as # and six hex digits, e.g. #0a7ea4.")
+
+    def branding(self) -> dict:
+        """The posted ``language`` and ``brand_color`` (lower-case ``#rrggbb``, None = default
+        colours) for :func:`business_service.update_profile`; a field the form did not post is
+        left out, so the business keeps its value."""
+        fields = {}
+        if self.language.raw_data:
+            fields["language"] = self.language.data
+        if self.default_colors.data:
+            fields["brand_color"] = None
+        elif self.brand_color.raw_data:
+            fields["brand_color"] = self.brand_color.data.strip().lower()
+        return fields
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

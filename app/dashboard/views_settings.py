@@ -20,7 +20,7 @@ def _page(status=200, link_form=None, settings_form=None, profile_form=None, blo
         link_message=link_message,
         link_form=link_form or LinkForm(formdata=None, obj=business.settings),
         settings_form=settings_form or SettingsForm(formdata=None, obj=business.settings),
-        profile_form=profile_form or ProfileForm(formdata=None, obj=business),
+        profile_form=profile_form or ProfileForm(formdata=None, obj=business, default_colors=business.brand_color is None),
     )
 
 
@@ -67,9 +67,9 @@ def settings_profile():
     form = ProfileForm()
     if form.validate_on_submit():
         fields = {name: getattr(form, name).data for name in ProfileForm.FIELDS}
-        fields = {k: (v.strip() if isinstance(v, str) else v) for k, v in fields.items()}
-        fields["email"] = (fields["email"] or "").lower()
-        business_service.update_profile(business, **fields)
+        fields = {k: (v or "").strip() for k, v in fields.items()}  # all text; a field not posted is ""
+        fields["email"] = fields["email"].lower()
+        business_service.update_profile(business, **fields, **form.branding())
         flash("Business profile saved.", "success")
         return redirect(url_for("dashboard.settings"), code=303)
     return _page(422, profile_form=form)

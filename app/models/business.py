@@ -52,6 +52,10 @@ class Business(db.Model):
     email: Mapped[str] = mapped_column(String(255), default="")
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
     currency: Mapped[str] = mapped_column(String(3), default="USD")
+    # E-mails to clients and owners are written in this language (app.i18n.LANGUAGES).
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    # "#rrggbb" for the e-mails' header band and buttons; None = Flowkey's default colours.
+    brand_color: Mapped[str | None] = mapped_column(String(7))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="business", cascade="all, delete-orphan")

@@ -172,12 +172,12 @@ def delete_override(staff: StaffMember, override_id: int) -> None:
     db.session.commit()
 
 
-PROFILE_FIELDS = {"name", "description", "address", "phone", "email", "timezone", "currency"}
+PROFILE_FIELDS = {"name", "description", "address", "phone", "email", "timezone", "currency", "language", "brand_color"}
 
 
 def update_profile(business: Business, **fields) -> Business:
     """Set the business's profile fields (already validated: name, description, address, phone,
-    email, IANA timezone, currency) and commit. The slug never changes (the link stays the same)."""
+    email, IANA timezone, currency, e-mail language code, brand_color "#rrggbb" or None) and commit. The slug never changes (the link stays the same)."""
     unknown = set(fields) - PROFILE_FIELDS
     if unknown:
         raise ValidationFailed("Unknown profile field.", {key: "Unknown field." for key in unknown})

@@ -2,6 +2,10 @@
 from ``templates/email/``, plus an iMIP calendar part where the event changes the client's
 calendar).
 
+Each e-mail is written in the business's language (``Business.language``, see :mod:`app.i18n`;
+subjects here and every template string are gettext messages, catalogs in ``app/translations``)
+and the HTML part carries the business's colour (``Business.brand_color``, see :func:`email_theme`).
+
 The booking service calls :func:`record_booking_emails` (and :func:`record_reminders`) inside its
 transaction, after applying the change; the jobs in :mod:`app.jobs.notifications` later call
 :func:`build_booking_email` and :func:`to_mime` and send the result.
@@ -24,13 +28,14 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from flask import current_app
+from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
 from app.domain.booking_state import BookingStatus
 from app.extensions import db
+from app.i18n import Language, email_language, format_when
 from app.models import Booking, Business, Membership, Role, User, utcnow
 from app.models.outbox import OutboxJob
 from app.services import notifications, outbox
@@ -45,11 +50,16 @@ CLIENT = "client"
 OWNER = "owner"
 
 
+def N_(message: str) -> str:
+    """Mark ``message`` for extraction (pybabel's default keywords); translated when rendered."""
+    return message
+
+
 @dataclass(frozen=True)
 class Template:
     name: str  # templates/email/<name>.html and .txt
     audience: str  # CLIENT or OWNER
-    subject: str  # str.format(**fields)
+    subject: str  # gettext msgid with %(service)s, %(date)s, %(client)s placeholders
     method: str | None = None  # iTIP method of the calendar part, if any
     needs_status: frozenset[BookingStatus] | None = None  # skip (stale) unless the booking is in one of these
     current_sequence_only: bool = False  # skip if the booking changed (SEQUENCE moved) since recording
@@ -60,17 +70,17 @@ _CONFIRMED = frozenset({BookingStatus.CONFIRMED})
 TEMPLATES: dict[str, Template] = {
     t.name: t
     for t in [
-        Template("request_received", CLIENT, "Request received: {service} on {date}"),
-        Template("confirmed", CLIENT, "Confirmed: {service} on {date}", REQUEST, _CONFIRMED, True),
-        Template("rescheduled", CLIENT, "New time: {service} on {date}", REQUEST, _CONFIRMED, True),
-        Template("rejected", CLIENT, "Not confirmed: {service} on {date}"),
-        Template("cancelled", CLIENT, "Cancelled: {service} on {date}", CANCEL),
-        Template("expired", CLIENT, "Request expired: {service} on {date}"),
-        Template("reminder", CLIENT, "Reminder: {service} on {date}", None, _CONFIRMED, True),
-        Template("owner_new_request", OWNER, "New booking request: {client} for {service} on {date}"),
-        Template("owner_confirmed", OWNER, "New booking: {client} for {service} on {date}"),
-        Template("owner_cancelled", OWNER, "Booking cancelled: {client} for {service} on {date}"),
-        Template("owner_expired", OWNER, "Request expired unanswered: {client} for {service} on {date}"),
+        Template("request_received", CLIENT, N_("Request received: %(service)s on %(date)s")),
+        Template("confirmed", CLIENT, N_("Confirmed: %(service)s on %(date)s"), REQUEST, _CONFIRMED, True),
+        Template("rescheduled", CLIENT, N_("New time: %(service)s on %(date)s"), REQUEST, _CONFIRMED, True),
+        Template("rejected", CLIENT, N_("Not confirmed: %(service)s on %(date)s")),
+        Template("cancelled", CLIENT, N_("Cancelled: %(service)s on %(date)s"), CANCEL),
+        Template("expired", CLIENT, N_("Request expired: %(service)s on %(date)s")),
+        Template("reminder", CLIENT, N_("Reminder: %(service)s on %(date)s"), None, _CONFIRMED, True),
+        Template("owner_new_request", OWNER, N_("New booking request: %(client)s for %(service)s on %(date)s")),
+        Template("owner_confirmed", OWNER, N_("New booking: %(client)s for %(service)s on %(date)s")),
+        Template("owner_cancelled", OWNER, N_("Booking cancelled: %(client)s for %(service)s on %(date)s")),
+        Template("owner_expired", OWNER, N_("Request expired unanswered: %(client)s for %(service)s on %(date)s")),
     ]
 }
 
@@ -157,15 +167,50 @@ def record_reminders(booking: Booking, offsets: list[timedelta] | None = None, n
     return jobs
 
 
-# ------------------------------------------------------------------ building
+# ------------------------------------------------------------------ branding
 
-def _fmt_when(start: datetime, end: datetime, tz_name: str) -> tuple[str, str]:
-    """("Tuesday 5 January 2027", "09:00–10:00 (Europe/London)") in ``tz_name``."""
-    tz = ZoneInfo(tz_name)
-    s, e = start.astimezone(tz), end.astimezone(tz)
-    date = f"{s:%A} {s.day} {s:%B %Y}"
-    end_text = f"{e:%H:%M}" if e.date() == s.date() else f"{e:%a} {e.day} {e:%b} {e:%H:%M}"
-    return date, f"{s:%H:%M}–{end_text} ({tz_name})"
+DEFAULT_BRAND = "#1f5fbf"  # the header band and buttons when the business set no colour
+DEFAULT_LINK = "#1f5fbf"
+WHITE = "#ffffff"
+DARK = "#000000"  # text on light brand colours: black reaches 4.5:1 on any colour white does not
+PAGE_BACKGROUND = "#f4f5f7"  # links sit on it (footer) or on white (card): check the darker one
+MIN_CONTRAST = 4.5  # WCAG 2.1 AA, normal text
+
+
+@dataclass(frozen=True)
+class Theme:
+    brand: str  # "#rrggbb" background of the header band and buttons
+    on_brand: str  # text colour on ``brand``
+    link: str  # link colour on the white card and the grey page
+
+
+def _luminance(hex_color: str) -> float:
+    """WCAG 2.1 relative luminance of ``#rrggbb``."""
+    channels = [int(hex_color[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """WCAG 2.1 contrast ratio of two ``#rrggbb`` colours, 1.0 to 21.0."""
+    la, lb = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (la + 0.05) / (lb + 0.05)
+
+
+def email_theme(brand_color: str | None) -> Theme:
+    """The HTML e-mail colours for a business colour (``#rrggbb``; None or malformed = default).
+
+    White text on the colour only when it reaches 4.5:1, else black; links take the colour only
+    when it reaches 4.5:1 on the page background, else the default link blue."""
+    brand = (brand_color or "").lower()
+    if len(brand) != 7 or not brand.startswith("#") or any(c not in "0123456789abcdef" for c in brand[1:]):
+        brand = DEFAULT_BRAND
+    on_brand = WHITE if contrast_ratio(brand, WHITE) >= MIN_CONTRAST else DARK
+    link = brand if contrast_ratio(brand, PAGE_BACKGROUND) >= MIN_CONTRAST else DEFAULT_LINK
+    return Theme(brand=brand, on_brand=on_brand, link=link)
+
+
+# ------------------------------------------------------------------ building
 
 
 def outlook_calendar_url(booking: Booking, business: Business) -> str:
@@ -221,7 +266,11 @@ def build_booking_email(
 ) -> OutgoingEmail | None:
     """Render ``template`` for ``booking``; None when it should not be sent (see :func:`skip_reason`,
     or an owner e-mail for a business with no address). ``sequence`` is the SEQUENCE recorded with
-    the job (default: the booking's current one)."""
+    the job (default: the booking's current one).
+
+    Subject and both parts are in the business's language (English when unknown), dates and times
+    formatted for it in the recipient's zone (the client's, or the business's for owner e-mails).
+    Needs an app context, not a request."""
     spec = TEMPLATES[template]
     if skip_reason(booking, spec, sequence) is not None:
         return None
@@ -234,9 +283,35 @@ def build_booking_email(
         to, tz_name, reply_to = owner_addresses(business), business.timezone, booking.client_email
     if not to:
         return None
-    date, times = _fmt_when(booking.start_at, booking.end_at, tz_name)
-    fields = {"service": booking.service.name, "date": date, "client": booking.client_name, "business": business.name}
+    language = email_language(business.language)
+    with force_locale(language.code):
+        text, html, subject = _render(booking, business, spec, language, tz_name, base_url)
+    invitation = None
+    if spec.method == REQUEST or (spec.method == CANCEL and booking.approved_at is not None):
+        # A CANCEL only for an event the client was sent (a confirmed booking); a declined or
+        # withdrawn request never reached their calendar.
+        organizer = getaddresses([mail_from()])[0][1]
+        invitation = build_invitation(booking, business, spec.method, sequence=sequence, now=now, fallback_organizer=organizer)
+    return OutgoingEmail(
+        template=template,
+        to=tuple(to),
+        subject=subject,
+        text=text,
+        html=html,
+        from_name=business.name,
+        reply_to=reply_to,
+        invitation=invitation,
+    )
+
+
+def _render(booking: Booking, business: Business, spec: Template, language: Language, tz_name: str, base_url: str) -> tuple[str, str, str]:
+    """(text, html, subject) of ``spec`` in the current (forced) locale."""
+    date, times = format_when(booking.start_at, booking.end_at, tz_name, language)
+    fields = {"service": booking.service.name, "date": date, "client": booking.client_name}
+    template = spec.name
     context = {
+        "lang": language.code,
+        "theme": email_theme(business.brand_color),
         "booking": booking,
         "business": business,
         "service": booking.service,
@@ -251,27 +326,12 @@ def build_booking_email(
         "booking_url": f"{base_url}/dashboard/bookings/{booking.id}",
         "base_url": base_url,
         "reason": booking.rejection_reason if template == "rejected" else booking.cancellation_reason,
-        "subject": spec.subject.format(**fields),
+        "subject": gettext(spec.subject, **fields),
     }
     env = current_app.jinja_env  # not render_template: no request-bound context processors
     text = env.get_template(f"email/{template}.txt").render(**context)
     html = env.get_template(f"email/{template}.html").render(**context)
-    invitation = None
-    if spec.method == REQUEST or (spec.method == CANCEL and booking.approved_at is not None):
-        # A CANCEL only for an event the client was sent (a confirmed booking); a declined or
-        # withdrawn request never reached their calendar.
-        organizer = getaddresses([mail_from()])[0][1]
-        invitation = build_invitation(booking, business, spec.method, sequence=sequence, now=now, fallback_organizer=organizer)
-    return OutgoingEmail(
-        template=template,
-        to=tuple(to),
-        subject=context["subject"],
-        text=text,
-        html=html,
-        from_name=business.name,
-        reply_to=reply_to,
-        invitation=invitation,
-    )
+    return text, html, context["subject"]
 
 
 def message_id(key: str, domain: str | None = None) -> str:
