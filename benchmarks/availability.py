@@ -21,16 +21,11 @@ Targets (issue 2, section 9) on a 2-core machine: 7-day p95 <= 50 ms, 31-day p95
 from __future__ import annotations
 
 import argparse
-import contextlib
 import itertools
 import os
-import platform
 import random
-import socket
 import statistics
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
@@ -42,8 +37,12 @@ from zoneinfo import ZoneInfo
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import (  # noqa: E402
+    add_database_arguments, app_context, app_env, availability_url, bench_config, gunicorn, machine,
+    markdown_table, migrate, percentile, scratch_database, sign_up_owner,
+)
 
 SLUG = "bench-swim-school"
 TIMEZONE = "Europe/London"
@@ -60,8 +59,6 @@ def seed(database_url: str, bookings: int = BOOKINGS, seed_value: int = 7) -> di
     """Create the benchmark business in ``database_url`` (already migrated). Returns ids."""
     from sqlalchemy import insert
 
-    from app import create_app
-    from app.config import Config
     from app.domain.booking_state import BookingStatus
     from app.extensions import db
     from app.models import Booking, Client, StaffMember, utcnow
@@ -69,14 +66,8 @@ def seed(database_url: str, bookings: int = BOOKINGS, seed_value: int = 7) -> di
     from app.services.booking_service import new_reference
 
     rng = random.Random(seed_value)
-    config = type("BenchConfig", (Config,), {"SQLALCHEMY_DATABASE_URI": database_url})
-    app = create_app(config)
-    with app.app_context():
-        owner = business_service.sign_up(
-            email="owner@bench.example", password="bench-password", name="Alex",
-            business_name="Bench Swim School", timezone=TIMEZONE, currency="GBP",
-        )
-        business = owner.business
+    with app_context(database_url):
+        business = sign_up_owner("Bench Swim School", TIMEZONE).business
         # A 31-day range must be fully inside the booking window to measure it.
         business_service.update_settings(business, max_advance_booking_days=90, requires_approval=False)
         staff = [business.staff[0]]
@@ -149,86 +140,7 @@ def seed(database_url: str, bookings: int = BOOKINGS, seed_value: int = 7) -> di
         db.session.execute(insert(Booking), rows)
         db.session.commit()
         ids = dict(business_id=business.id, service_id=services[0].id, today=today)
-        db.session.remove()
-        db.engine.dispose()
     return ids
-
-
-# ------------------------------------------------------------------------------- databases
-
-@contextlib.contextmanager
-def sqlite_database():
-    with tempfile.TemporaryDirectory(prefix="flowkey-bench-") as tmp:
-        yield f"sqlite:///{tmp}/bench.db"
-
-
-@contextlib.contextmanager
-def postgresql_database(admin_url: str):
-    import psycopg
-
-    admin = admin_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_DATABASE}")
-    base = admin.rsplit("/", 1)[0]
-    try:
-        yield f"{base}/{PG_DATABASE}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-
-
-def app_env(database_url: str) -> dict:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url, FLASK_APP="wsgi.py", FLASK_SKIP_DOTENV="1",
-        BOOKING_RATE_LIMIT="1000000 per minute", RATELIMIT_STORAGE_URI="memory://",
-    )
-    env.pop("REDIS_URL", None)
-    return env
-
-
-def migrate(database_url: str) -> None:
-    subprocess.run([str(Path(sys.executable).parent / "flask"), "db", "upgrade"], cwd=ROOT, env=app_env(database_url),
-                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-# ---------------------------------------------------------------------------------- server
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@contextlib.contextmanager
-def gunicorn(database_url: str, workers: int):
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
-         "--log-level", "warning", "wsgi:app"],
-        cwd=ROOT, env=app_env(database_url),
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"gunicorn exited with {proc.returncode}")
-            with contextlib.suppress(requests.RequestException):
-                requests.get(base + "/", timeout=5)
-                break
-            if time.monotonic() > deadline:
-                raise SystemExit("gunicorn did not start within 30 s")
-            time.sleep(0.2)
-        yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 # ---------------------------------------------------------------------------------- measure
@@ -256,15 +168,8 @@ def count_slots(payload) -> int:
     return 0
 
 
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(q * (len(ordered) - 1))))]
-
-
 def api_url(base: str, service_id: int, first: date, days: int) -> str:
-    last = first + timedelta(days=days - 1)
-    return (f"{base}/api/booking/public/{SLUG}/availability/?service_id={service_id}"
-            f"&start_date={first:%Y-%m-%d}&end_date={last:%Y-%m-%d}")
+    return availability_url(base, SLUG, service_id, first, days)
 
 
 def measure(database: str, label: str, url: str, n: int, clients: int, duration: float, target: int | None) -> Result:
@@ -310,14 +215,14 @@ def measure(database: str, label: str, url: str, n: int, clients: int, duration:
 
 def run_database(name: str, database_url: str, args) -> list[Result]:
     print(f"[{name}] migrating ...", flush=True)
-    migrate(database_url)
+    migrate(app_env(database_url))
     print(f"[{name}] seeding {args.bookings} bookings ...", flush=True)
     t0 = time.perf_counter()
     ids = seed(database_url, args.bookings)
     print(f"[{name}] seeded in {time.perf_counter() - t0:.1f} s; serving with gunicorn ({args.workers} workers) ...", flush=True)
     first = ids["today"] + timedelta(days=1)
     results = []
-    with gunicorn(database_url, args.workers) as base:
+    with gunicorn(app_env(database_url), args.workers) as base:
         probe = requests.get(api_url(base, ids["service_id"], first, 7), timeout=30)
         if probe.status_code == 404 and not probe.headers.get("Content-Type", "").startswith("application/json"):
             # The JSON API is not there (yet): measure the public month page instead.
@@ -341,9 +246,8 @@ def profile(database_url: str, ids: dict, first: date) -> None:
         raise SystemExit("--profile needs pyinstrument: .venv/bin/pip install pyinstrument")
     os.environ.update(app_env(database_url))
     from app import create_app
-    from app.config import Config
 
-    app = create_app(type("BenchConfig", (Config,), {"SQLALCHEMY_DATABASE_URI": database_url}))
+    app = create_app(bench_config(database_url))
     client = app.test_client()
     for days in (7, 31):
         url = api_url("", ids["service_id"], first, days)
@@ -360,25 +264,13 @@ def profile(database_url: str, ids: dict, first: date) -> None:
 
 # ------------------------------------------------------------------------------------ report
 
-def machine() -> str:
-    model = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    return f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}, {platform.system()} {platform.release()}"
-
-
 def table(results: list[Result], args) -> str:
     header = ["database", "range", "requests", "p50 ms", "p95 ms", "max ms", f"req/s ({args.clients} clients)", "slots", "p95 target"]
     rows = [[
         r.database, r.label, str(r.requests), f"{r.p50:.1f}", f"{r.p95:.1f}", f"{r.max:.1f}", f"{r.rps:.0f}", str(r.slots),
         "-" if r.target is None else f"<= {r.target} ms " + ("ok" if r.p95 <= r.target else "MISSED"),
     ] for r in results]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
-    return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
+    return markdown_table(header, rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -386,9 +278,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Benchmark the public availability endpoint over HTTP on SQLite and PostgreSQL.",
         epilog="Targets on 2 cores: 7-day p95 <= 50 ms, 31-day p95 <= 150 ms.",
     )
-    parser.add_argument("--databases", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite", "postgresql"])
-    parser.add_argument("--pg-admin-url", default=os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-                        help=f"a PostgreSQL URL allowed to CREATE/DROP DATABASE {PG_DATABASE} (default: %(default)s)")
+    add_database_arguments(parser, default=["sqlite", "postgresql"], pg_database=PG_DATABASE)
     parser.add_argument("--requests", type=int, default=200, help="sequential requests per range (default: %(default)s)")
     parser.add_argument("--clients", type=int, default=8, help="concurrent clients for req/s (default: %(default)s)")
     parser.add_argument("--duration", type=float, default=5.0, help="seconds of concurrent load per range (default: %(default)s)")
@@ -399,8 +289,7 @@ def main(argv: list[str] | None = None) -> int:
 
     results: list[Result] = []
     for name in args.databases:
-        manager = sqlite_database() if name == "sqlite" else postgresql_database(args.pg_admin_url)
-        with manager as url:
+        with scratch_database(name, args.pg_admin_url, pg_database=PG_DATABASE, tmp_prefix="flowkey-bench-") as url:
             results.extend(run_database(name, url, args))
     print()
     print(f"Machine: {machine()}")

@@ -37,10 +37,8 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import os
 import random
 import re
-import signal
 import statistics
 import subprocess
 import sys
@@ -53,10 +51,12 @@ from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.availability import free_port, machine, percentile  # noqa: E402
+from benchmarks.common import (  # noqa: E402
+    ROOT, add_database_arguments, app_context, app_env, availability_url, gunicorn, machine, markdown_table,
+    migrate, percentile, scratch_database, sign_up_owner, stop_process,
+)
 from tests.fakes.redis_server import RedisServer, redis_binary  # noqa: E402
 from tests.fakes.smtp_server import FakeSmtpServer, Received, _Handler  # noqa: E402
 
@@ -127,52 +127,13 @@ def parse_arrival(at: float, received: Received) -> Arrival:
 
 # -------------------------------------------------------------------------------- databases
 
-def bench_config(database_url: str):
-    from app.config import Config
-
-    return type("BenchConfig", (Config,), {"SQLALCHEMY_DATABASE_URI": database_url, "MAIL_FROM": MAIL_FROM})
-
-
-@contextlib.contextmanager
-def sqlite_database():
-    with tempfile.TemporaryDirectory(prefix="flowkey-bench-mail-") as tmp:
-        yield f"sqlite:///{tmp}/bench.db"
-
-
-@contextlib.contextmanager
-def postgresql_database(admin_url: str):
-    import psycopg
-
-    admin = admin_url.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-        conn.execute(f"CREATE DATABASE {PG_DATABASE}")
-    try:
-        yield "postgresql+psycopg://" + admin.split("://", 1)[1].rsplit("/", 1)[0] + f"/{PG_DATABASE}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-
-
-def create_schema(database_url: str) -> None:
-    subprocess.run([str(Path(sys.executable).parent / "flask"), "db", "upgrade"], cwd=ROOT,
-                   env=process_env(database_url, None, None), check=True,
-                   stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
 def seed(database_url: str) -> dict:
     """One auto-confirming business open 06:00-22:00 every day, a 15-minute service, no buffers."""
-    from app import create_app
     from app.extensions import db
     from app.services import business_service
 
-    app = create_app(bench_config(database_url))
-    with app.app_context():
-        owner = business_service.sign_up(
-            email="owner@bench.example", password="bench-password", name="Alex",
-            business_name="Bench Mail Studio", timezone=TIMEZONE, currency="GBP",
-        )
-        business = owner.business
+    with app_context(database_url, MAIL_FROM=MAIL_FROM):
+        business = sign_up_owner("Bench Mail Studio", TIMEZONE).business
         business.email = BUSINESS_EMAIL
         db.session.commit()
         business_service.update_settings(business, requires_approval=False, buffer_time_minutes=0,
@@ -182,8 +143,6 @@ def seed(database_url: str) -> dict:
                                                 price=Decimal("10"), capacity=1, buffer_before_minutes=0,
                                                 buffer_after_minutes=0)
         ids = {"service_id": service.id, "slug": business.slug}
-        db.session.remove()
-        db.engine.dispose()
     if ids["slug"] != SLUG:
         raise SystemExit(f"unexpected slug {ids['slug']!r}")
     return ids
@@ -192,55 +151,13 @@ def seed(database_url: str) -> dict:
 # -------------------------------------------------------------------------------- processes
 
 def process_env(database_url: str, smtp_url: str | None, redis_url: str | None, poll: float | None = None) -> dict:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=database_url, FLASK_APP="wsgi.py", FLASK_SKIP_DOTENV="1", MAIL_FROM=MAIL_FROM,
-        BOOKING_RATE_LIMIT="1000000 per minute", RATELIMIT_STORAGE_URI="memory://", PYTHONUNBUFFERED="1",
-    )
-    for key, value in (("SMTP_URL", smtp_url), ("REDIS_URL", redis_url)):
-        if value:
-            env[key] = value
-        else:
-            env.pop(key, None)
+    """The environment of gunicorn, ``worker.py`` and ``flask db upgrade``: ``app_env`` plus this
+    benchmark's sender, unbuffered output, the SMTP and Redis URLs (removed when ``None``) and,
+    if given, the outbox poll interval."""
+    env = app_env(database_url, MAIL_FROM=MAIL_FROM, PYTHONUNBUFFERED="1", SMTP_URL=smtp_url, REDIS_URL=redis_url)
     if poll is not None:
         env["OUTBOX_POLL_SECONDS"] = str(poll)
     return env
-
-
-def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-
-
-@contextlib.contextmanager
-def gunicorn(env: dict, workers: int, log: Path):
-    port = free_port()
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
-             "--log-level", "warning", "wsgi:app"],
-            cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise SystemExit(f"gunicorn exited with {proc.returncode}; see {log}")
-            with contextlib.suppress(requests.RequestException):
-                requests.get(base + "/", timeout=5)  # also starts the in-process runner (first request)
-                break
-            if time.monotonic() > deadline:
-                raise SystemExit("gunicorn did not start within 30 s")
-            time.sleep(0.2)
-        yield base
-    finally:
-        stop_process(proc)
 
 
 @contextlib.contextmanager
@@ -283,9 +200,7 @@ class Result:
 
 
 def free_slots(base: str, service_id: int, n: int) -> list[str]:
-    first = date.today() + timedelta(days=1)
-    url = (f"{base}/api/booking/public/{SLUG}/availability/?service_id={service_id}"
-           f"&start_date={first:%Y-%m-%d}&end_date={first + timedelta(days=13):%Y-%m-%d}")
+    url = availability_url(base, SLUG, service_id, date.today() + timedelta(days=1), 14)
     response = requests.get(url, timeout=30)
     response.raise_for_status()
     starts = [slot["start"] for day in sorted(response.json()) for slot in response.json()[day]]
@@ -342,22 +257,18 @@ def burst(database_url: str, smtp: TimedSmtpServer, n: int, timeout: float) -> t
     fresh keys) in one transaction; returns (arrived, commit -> first, commit -> last) in s."""
     from sqlalchemy import select
 
-    from app import create_app
     from app.extensions import db
     from app.models import Booking
     from app.services import email_messages, outbox
 
     smtp.take()
-    app = create_app(bench_config(database_url))
-    with app.app_context():
+    with app_context(database_url, MAIL_FROM=MAIL_FROM):
         outbox.begin_write()  # BEGIN IMMEDIATE on SQLite: the executor may write meanwhile
         bookings = list(db.session.scalars(select(Booking).order_by(Booking.id).limit(n)))
         for booking in bookings:
             email_messages.record_booking_email(booking, "confirmed", suffix=":burst")
         db.session.commit()
         committed = time.perf_counter()
-        db.session.remove()
-        db.engine.dispose()
     wait_for(smtp, len(bookings), timeout)
     got = [at for at, _ in smtp.take()]
     if not got:
@@ -368,7 +279,7 @@ def burst(database_url: str, smtp: TimedSmtpServer, n: int, timeout: float) -> t
 def run_mode(database: str, mode: str, database_url: str, smtp: TimedSmtpServer, args, logs: Path) -> Result:
     label = f"[{database}/{mode}]"
     print(f"{label} creating the schema and seeding ...", flush=True)
-    create_schema(database_url)
+    migrate(process_env(database_url, None, None))
     ids = seed(database_url)
     smtp.take()
     with contextlib.ExitStack() as stack:
@@ -414,9 +325,7 @@ def table(results: list[Result]) -> str:
         f"{r.burst}" if r.burst else "-", f"{r.burst_last:.2f}" if r.burst else "-",
         f"{r.per_second:.0f}" if r.burst else "-",
     ] for r in results]
-    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(len(header))]
-    line = lambda cells: "| " + " | ".join(c.ljust(w) for c, w in zip(cells, widths)) + " |"  # noqa: E731
-    return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])
+    return markdown_table(header, rows)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -428,9 +337,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rate", type=float, default=3.0, help="mean bookings per second (Poisson arrivals) (default: %(default)s)")
     parser.add_argument("--burst", type=int, default=200, help="e-mail jobs recorded at once for mails/s; 0 to skip (default: %(default)s)")
     parser.add_argument("--modes", nargs="+", choices=["redis", "in-process"], default=["redis", "in-process"])
-    parser.add_argument("--databases", nargs="+", choices=["sqlite", "postgresql"], default=["sqlite"])
-    parser.add_argument("--pg-admin-url", default=os.environ.get("BENCH_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"),
-                        help=f"a PostgreSQL URL allowed to CREATE/DROP DATABASE {PG_DATABASE} (default: %(default)s)")
+    add_database_arguments(parser, default=["sqlite"], pg_database=PG_DATABASE)
     parser.add_argument("--poll", type=float, default=None,
                         help="OUTBOX_POLL_SECONDS for the web app and the worker (default: the app's, 2 s)")
     parser.add_argument("--web-workers", type=int, default=1, help="gunicorn workers in redis mode (default: %(default)s)")
@@ -447,8 +354,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for database in args.databases:
             for mode in args.modes:  # a fresh database per mode
-                manager = sqlite_database() if database == "sqlite" else postgresql_database(args.pg_admin_url)
-                with manager as url:
+                with scratch_database(database, args.pg_admin_url, pg_database=PG_DATABASE,
+                                      tmp_prefix="flowkey-bench-mail-") as url:
                     results.append(run_mode(database, mode, url, smtp, args, logs))
     finally:
         smtp.stop()

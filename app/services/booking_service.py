@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.domain.booking_state import BookingStatus, IllegalTransition, transition
+from app.domain.booking_state import HOLDING_STATUSES, BookingStatus, IllegalTransition, transition
 from app.extensions import db
 from app.models import Booking, BookingEvent, Business, Client, Service, User, utcnow
 from app.services import availability_service, email_messages, notifications, outbox
@@ -224,6 +224,10 @@ def _move(booking: Booking, target: BookingStatus, actor: User | None, note: str
         raise Conflict(f"This booking is {current.label}; it cannot be {target.label}.") from exc
     booking.status = target
     _record(booking, current, target, actor, note, **data)
+    if current == BookingStatus.PENDING:
+        outbox.supersede(booking.id, f"{EXPIRE_JOB_KIND}:{booking.id}%", f"request {target.label}")
+    if target not in HOLDING_STATUSES:
+        outbox.supersede(booking.id, email_messages.reminder_key_pattern(booking), f"booking {target.label}")
 
 
 def approve(business: Business, booking_id: int, actor: User | None, now: datetime | None = None) -> Booking:
@@ -489,6 +493,7 @@ def reschedule(
         )
         if booking.status == BookingStatus.CONFIRMED:
             email_messages.record_booking_emails(booking, "rescheduled", by_owner=actor is not None)
+            outbox.supersede(booking.id, email_messages.reminder_key_pattern(booking), "booking rescheduled")
             email_messages.record_reminders(booking, reminder_offsets(settings), now=now)
         elif booking.expires_at is not None and slot.start < booking.expires_at:
             booking.expires_at = slot.start

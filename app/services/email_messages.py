@@ -115,6 +115,11 @@ def job_key(booking: Booking, template: str, suffix: str = "") -> str:
     return f"email:booking:{booking.id}:{template}:s{booking.sequence}{suffix}"
 
 
+def reminder_key_pattern(booking: Booking) -> str:
+    """SQL ``LIKE`` pattern matching every reminder job key of ``booking`` (any SEQUENCE)."""
+    return f"email:booking:{booking.id}:reminder:%"
+
+
 def record_booking_email(booking: Booking, template: str, *, run_at: datetime | None = None, suffix: str = "") -> OutboxJob:
     """Record one e-mail job for ``booking`` in the current session (no commit)."""
     if template not in TEMPLATES:

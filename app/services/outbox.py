@@ -313,6 +313,22 @@ def retry(job_id: int, now: datetime | None = None) -> bool:
     )
 
 
+def supersede(booking_id: int, key_like: str, reason: str, now: datetime | None = None) -> int:
+    """Retire the booking's still-pending jobs whose idempotency key matches the SQL ``LIKE``
+    pattern ``key_like`` (a reminder of a cancelled booking, the expiry of an approved request):
+    they become ``done`` without running, with ``result = {"superseded": reason}``. Runs in the
+    caller's transaction (no commit); returns how many. Jobs already handed to a worker are left
+    alone: their handlers skip stale work themselves."""
+    now = now or utcnow()
+    result = db.session.execute(
+        update(OutboxJob)
+        .where(OutboxJob.booking_id == booking_id, OutboxJob.status == JobStatus.PENDING, OutboxJob.idempotency_key.like(key_like))
+        .values(status=JobStatus.DONE, done_at=now, updated_at=now, locked_until=None, result={"superseded": reason})
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
 def cleanup(older_than: datetime) -> int:
     """Delete ``done`` jobs finished before ``older_than``; returns how many. ``SentMessage`` rows
     stay (they are the idempotency record and the "sent email" history). Commits."""

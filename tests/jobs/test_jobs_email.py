@@ -227,7 +227,7 @@ def test_reminders_are_timed_before_the_start_and_skipped_once_cancelled(make_bo
     assert reminder.structure == MIME_WITHOUT_INVITE
 
     booking_service.cancel(business, booking.id, None, "ill")
-    assert run_job(second_id, now=second_run_at) == "done"  # nothing to send any more
+    assert run_job(second_id, now=second_run_at) == "skipped"  # retired by the cancellation
     assert len(smtp_server.messages) == 1
     assert db.session.scalar(select(SentMessage.id).where(SentMessage.idempotency_key.like("%:60m"))) is None
 

@@ -99,13 +99,13 @@ def test_request_confirm_reschedule_cancel_updates_one_calendar_event(approval_s
     assert "09:00–10:00 (America/New_York)" in rescheduled.text and "09:00–10:00 (America/New_York)" in rescheduled.html
     assert booking.reference in rescheduled.text
 
-    # Reminders: the one for the old time (SEQUENCE 0) and the re-timed one (SEQUENCE 1, for a
-    # booking since cancelled) both run when due and send nothing.
+    # Reminders: the one for the old time (SEQUENCE 0, retired by the reschedule) and the re-timed
+    # one (SEQUENCE 1, retired by the cancellation) never run and send nothing.
     reminders = reminder_jobs(db, b)
     assert {k: run_at for k, (_, run_at) in reminders.items()} == {
         "s0:60m": at(MONDAY, "09:00"), "s1:60m": at(TUESDAY, "13:00"),
     }
-    assert [run_job(job_id, now=run_at) for job_id, run_at in reminders.values()] == ["done", "done"]
+    assert [run_job(job_id, now=run_at) for job_id, run_at in reminders.values()] == ["skipped", "skipped"]
     assert len(smtp_server.messages) == 5
 
 
@@ -124,7 +124,7 @@ def test_a_rescheduled_booking_gets_its_reminder_at_the_new_time_only(shop, make
     new_id, new_at = reminders["s1:60m"]
     assert (old_at, new_at) == (at(MONDAY, "09:00"), at(TUESDAY, "10:00"))
     assert run_job(new_id, now=old_at) == "skipped"  # not due yet at the old time
-    assert run_job(old_id, now=old_at) == "done"
+    assert run_job(old_id, now=old_at) == "skipped"  # retired by the reschedule
     assert run_job(new_id, now=new_at) == "done"
     mails = [parse(m) for m in smtp_server.messages]
     assert [m.template for m in mails] == ["owner_confirmed", "rescheduled", "reminder"]

@@ -112,7 +112,7 @@ def test_a_request_approved_meanwhile_is_left_alone(approval, make_booking, db, 
     b, expires = booking.id, booking.expires_at
     booking_service.approve(business, b, None, now=NOW + timedelta(hours=1))
     clock(expires)
-    assert run_job(job_id(db, f"expire_booking:{b}"), now=expires) == "done"
+    assert run_job(job_id(db, f"expire_booking:{b}"), now=expires) == "skipped"  # retired by the approval
     assert reload(db, b).status == BookingStatus.CONFIRMED
     assert [key for _, key, *_ in jobs_of(db, b) if "expired" in key] == []
 
@@ -174,9 +174,9 @@ def test_a_reminder_for_a_booking_cancelled_meanwhile_is_not_sent(shop, make_boo
     business_service.update_settings(business, reminder_offsets_minutes=[60])
     kept, cancelled = make_booking("10:00"), make_booking("14:00", client_email="grace@example.com")
     booking_service.cancel(business, cancelled.id, None, "Pool closed")
-    for booking, wall in ((kept, "09:00"), (cancelled, "13:00")):
+    for booking, wall, outcome in ((kept, "09:00", "done"), (cancelled, "13:00", "skipped")):
         key = f"email:booking:{booking.id}:reminder:s0:60m"
-        assert run_job(job_id(db, key), now=at(MONDAY, wall)) == "done"
+        assert run_job(job_id(db, key), now=at(MONDAY, wall)) == outcome
     sent = db.session.scalars(select(SentMessage.idempotency_key).where(SentMessage.idempotency_key.like("%:reminder:%")))
     assert list(sent) == [f"email:booking:{kept.id}:reminder:s0:60m"]
     assert [m.rcpt_tos for m in smtp_server.messages] == [["ada@example.com"]]
@@ -261,3 +261,24 @@ def test_the_rq_worker_dispatcher_schedules_the_daily_cleanup(app, db):
     finally:
         dispatcher.stop()
     assert cleanup_rows(db) == [_expected_cleanup(started)]
+
+
+def test_leaving_pending_retires_the_expiry_and_cancelling_retires_the_reminders(approval, make_booking, db):
+    """Jobs that can no longer do anything are marked done at once instead of lingering as pending."""
+    business, _ = approval
+    business_service.update_settings(business, reminder_offsets_minutes=[60])
+    booking = make_booking()
+    b = booking.id
+    booking_service.approve(business, b, None, now=NOW + timedelta(hours=1))
+    booking_service.cancel(business, b, None, "Pool closed")
+    retired = {
+        key: (status, result)
+        for key, status, result in db.session.execute(
+            select(OutboxJob.idempotency_key, OutboxJob.status, OutboxJob.result).where(OutboxJob.booking_id == b)
+        )
+        if result and "superseded" in result
+    }
+    assert retired == {
+        f"expire_booking:{b}": (JobStatus.DONE, {"superseded": "request confirmed"}),
+        f"email:booking:{b}:reminder:s0:60m": (JobStatus.DONE, {"superseded": "booking cancelled"}),
+    }

@@ -100,14 +100,17 @@ def test_sequence_goes_0_1_2_across_reschedule_and_cancel_with_the_same_uid(db, 
 
 
 def test_old_reminders_and_the_unsent_confirmation_are_skipped_as_stale(db, business, lesson, owner, app, tmp_path):
-    """The reminders recorded for the old time (SEQUENCE 0) run when due and send nothing."""
+    """The reminders recorded for the old time (SEQUENCE 0) are retired at once and never run; an
+    unsent confirmation for the old time runs when due and sends nothing."""
     app.config["MAIL_OUTBOX_DIR"] = str(tmp_path / "outbox")
     business_service.update_settings(business, reminder_offsets_minutes=[60])
     b = book(business, lesson, "10:00")
     booking_service.reschedule(business, b.id, owner, at(TUESDAY, "10:00"), now=NOW)
     old = {key: job_id for job_id, key in db.session.execute(select(OutboxJob.id, OutboxJob.idempotency_key).where(OutboxJob.booking_id == b.id))}
-    # Run the stale ones at the old reminder's time: they complete without sending.
-    assert run_job(old[f"email:booking:{b.id}:reminder:s0:60m"], now=at(MONDAY, "09:00")) == "done"
+    retired = db.session.get(OutboxJob, old[f"email:booking:{b.id}:reminder:s0:60m"])
+    assert (retired.status, retired.result) == (JobStatus.DONE, {"superseded": "booking rescheduled"})
+    assert run_job(retired.id, now=at(MONDAY, "09:00")) == "skipped"
+    # The stale confirmation completes without sending.
     assert run_job(old[f"email:booking:{b.id}:confirmed:s0"], now=at(MONDAY, "09:00")) == "done"
     assert db.session.scalar(select(func.count(SentMessage.id))) == 0
     # The new reminder is due an hour before the new time and does send.
