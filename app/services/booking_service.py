@@ -330,11 +330,13 @@ def reminder_offsets(settings) -> list[timedelta]:
 
 def _record_expiry_job(booking: Booking) -> None:
     """Schedule the expiry of a pending request at its ``expires_at`` (an outbox job; the handler
-    in :mod:`app.jobs.bookings` calls :func:`expire_pending` for this one booking)."""
+    in :mod:`app.jobs.bookings` calls :func:`expire_pending` for this one booking). A reschedule
+    that brings ``expires_at`` forward records a new job keyed by the new SEQUENCE."""
+    suffix = f":s{booking.sequence}" if booking.sequence else ""
     outbox.record(
         EXPIRE_JOB_KIND,
         {"booking_id": booking.id},
-        key=f"{EXPIRE_JOB_KIND}:{booking.id}",
+        key=f"{EXPIRE_JOB_KIND}:{booking.id}{suffix}",
         run_at=booking.expires_at,
         booking_id=booking.id,
         business_id=booking.business_id,
@@ -497,14 +499,8 @@ def reschedule(
             email_messages.record_reminders(booking, reminder_offsets(settings), now=now)
         elif booking.expires_at is not None and slot.start < booking.expires_at:
             booking.expires_at = slot.start
-            outbox.record(
-                EXPIRE_JOB_KIND,
-                {"booking_id": booking.id},
-                key=f"{EXPIRE_JOB_KIND}:{booking.id}:s{booking.sequence}",
-                run_at=booking.expires_at,
-                booking_id=booking.id,
-                business_id=booking.business_id,
-            )
+            outbox.supersede(booking.id, f"{EXPIRE_JOB_KIND}:{booking.id}%", "request rescheduled")
+            _record_expiry_job(booking)
         db.session.commit()
     except BaseException:
         db.session.rollback()

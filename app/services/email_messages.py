@@ -59,7 +59,7 @@ def N_(message: str) -> str:
 class Template:
     name: str  # templates/email/<name>.html and .txt
     audience: str  # CLIENT or OWNER
-    subject: str  # gettext msgid with %(service)s, %(date)s, %(client)s placeholders
+    subject: str  # gettext msgid; fills %(service)s, %(date)s, %(client)s
     method: str | None = None  # iTIP method of the calendar part, if any
     needs_status: frozenset[BookingStatus] | None = None  # skip (stale) unless the booking is in one of these
     current_sequence_only: bool = False  # skip if the booking changed (SEQUENCE moved) since recording
