@@ -4,6 +4,7 @@ Defaults run on a laptop: SQLite under ``instance/``, no Redis, e-mail written t
 """
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 import time
@@ -47,6 +48,43 @@ def _secret_key() -> str:
     return key
 
 
+def read_key_file(path: str | os.PathLike) -> tuple[str, ...]:
+    """The Fernet keys in a key file: one a line, newest first; blank lines and ``#`` comments
+    are skipped. A missing file reads as no keys."""
+    try:
+        text = Path(path).read_text()
+    except FileNotFoundError:
+        return ()
+    return tuple(line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#"))
+
+
+def _encryption_keys() -> tuple[tuple[str, ...], str | None]:
+    """``(keys, key_file)``: the Fernet keys that encrypt stored credentials, newest first.
+
+    ``FLOWKEY_ENCRYPTION_KEYS`` (comma-separated) from the environment, with ``key_file`` None;
+    else the keys in ``instance/encryption_keys``, created with one new key (mode 0600) the first
+    time, as ``instance/secret_key`` is. That file must be backed up with the database: without
+    it the stored credentials cannot be read.
+    """
+    if value := os.environ.get("FLOWKEY_ENCRYPTION_KEYS", "").strip():
+        return tuple(k.strip() for k in value.split(",") if k.strip()), None
+    path = INSTANCE / "encryption_keys"
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process may have created it a moment ago and be writing it
+            if path.read_text().endswith("\n") and (keys := read_key_file(path)):
+                return keys, str(path)
+            time.sleep(0.02)
+        raise RuntimeError(f"{path} holds no key: restore it from your backup or set FLOWKEY_ENCRYPTION_KEYS")
+    # What cryptography's Fernet.generate_key() returns, without importing it for every command.
+    key = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    with os.fdopen(fd, "w") as f:
+        f.write(key + "\n")
+    return (key,), str(path)
+
+
 class Config:
     SECRET_KEY = _secret_key()
     SQLALCHEMY_DATABASE_URI = _database_url(os.environ.get("DATABASE_URL"))
@@ -75,6 +113,9 @@ class Config:
     OUTBOX_POLL_SECONDS = float(os.environ.get("OUTBOX_POLL_SECONDS", "2"))
     OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "5"))
     OUTBOX_KEEP_DAYS = int(os.environ.get("OUTBOX_KEEP_DAYS", "7"))
+    # Credentials vault (app/services/credentials.py): Fernet keys, newest first, and the instance
+    # file they came from (None when FLOWKEY_ENCRYPTION_KEYS is set: rotation cannot rewrite it).
+    FLOWKEY_ENCRYPTION_KEYS, FLOWKEY_ENCRYPTION_KEYS_FILE = _encryption_keys()
 
 
 class TestConfig(Config):
@@ -91,3 +132,5 @@ class TestConfig(Config):
     BASE_URL = "http://localhost"
     SMTP_URL = None  # tests that send start their own SMTP server and set it
     MAIL_OUTBOX_DIR = str(INSTANCE / "test-outbox")
+    FLOWKEY_ENCRYPTION_KEYS = ("Zmxvd2tleS10ZXN0LWVuY3J5cHRpb24ta2V5LTAwMDE=",)  # 32 fixed bytes, base64
+    FLOWKEY_ENCRYPTION_KEYS_FILE = None
