@@ -10,7 +10,9 @@ Configuration (``app.config``):
 
 Errors are :class:`SmtpError` with ``temporary`` True for what a later retry may fix (4xx replies,
 refused or dropped connections, timeouts) and False for what it will not (5xx replies: a refused
-recipient, bad credentials, a rejected message). SMTP reply codes: RFC 5321 section 4.2.
+recipient, bad credentials, a rejected message). SMTP reply codes: RFC 5321 section 4.2. Each is
+also one of the shared kinds of :mod:`app.integrations.errors`: TemporaryError, PermanentError, or
+AuthenticationRequired for refused credentials.
 """
 from __future__ import annotations
 
@@ -26,22 +28,58 @@ from email.utils import getaddresses
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
+from app.integrations.errors import AuthenticationRequired, IntegrationError, PermanentError, TemporaryError
+
 DEFAULT_TIMEOUT = 10.0
 log = logging.getLogger(__name__)
 
 
-class SmtpError(Exception):
-    """Sending failed. ``temporary``: retrying later may succeed. ``code``: the SMTP reply code
-    when the server gave one."""
+#: Reply codes meaning the credentials are missing, wrong or too weak (RFC 4954 section 6).
+AUTH_FAILURE_CODES = frozenset({530, 534, 535})
 
-    def __init__(self, message: str, *, temporary: bool, code: int | None = None):
-        super().__init__(message)
-        self.temporary = temporary
-        self.code = code
+
+class SmtpError(IntegrationError):
+    """Sending failed. ``temporary``: retrying later may succeed. ``code``: the SMTP reply code
+    when the server gave one.
+
+    Every instance is also one of the shared kinds (:mod:`app.integrations.errors`):
+    ``SmtpError(message, temporary=..., code=...)`` returns, as ``OSError(errno.ENOENT, ...)``
+    returns a ``FileNotFoundError``, an :class:`SmtpAuthenticationError` (AuthenticationRequired)
+    for a permanent 530/534/535, an :class:`SmtpTemporaryError` (TemporaryError) when
+    ``temporary``, else an :class:`SmtpPermanentError` (PermanentError).
+    """
+
+    def __new__(cls, message: str, *, temporary: bool | None = None, code: int | None = None):
+        if cls is SmtpError:
+            if temporary is None:
+                raise TypeError("SmtpError() needs temporary=True or False")
+            cls = SmtpTemporaryError if temporary else SmtpAuthenticationError if code in AUTH_FAILURE_CODES else SmtpPermanentError
+        return super().__new__(cls, message)
+
+    def __init__(self, message: str, *, temporary: bool | None = None, code: int | None = None):
+        super().__init__(message, provider="smtp", code=code)
 
     @property
-    def permanent(self) -> bool:  # read by app.jobs.runner to skip the retries
-        return not self.temporary
+    def temporary(self) -> bool:
+        return not self.permanent
+
+
+class SmtpTemporaryError(SmtpError, TemporaryError):
+    """A 4xx reply, a refused or dropped connection, a timeout."""
+
+
+class SmtpPermanentError(SmtpError, PermanentError):
+    """A 5xx reply other than an authentication failure: a refused recipient or message."""
+
+
+class SmtpAuthenticationError(SmtpError, AuthenticationRequired):
+    """530/534/535: the server refused the SMTP credentials (fix ``SMTP_URL``)."""
+
+
+# The job runner stores a failure as "<type name>: <message>", shown on the Jobs page: every kind
+# keeps reading "SmtpError: ..." there, as before the kinds existed.
+for _kind in (SmtpTemporaryError, SmtpPermanentError, SmtpAuthenticationError):
+    _kind.__name__ = "SmtpError"
 
 
 @dataclass(frozen=True)

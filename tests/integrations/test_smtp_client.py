@@ -133,3 +133,57 @@ def test_transport_from_config(tmp_path):
     assert (smtp.settings.host, smtp.settings.port, smtp.settings.timeout, smtp.envelope_from) == ("mail.example.com", 2525, 3.0, "x@y.test")
     files = transport_from_config({"SMTP_URL": None, "MAIL_OUTBOX_DIR": str(tmp_path)})
     assert isinstance(files, FileTransport) and files.directory == tmp_path
+
+
+# --- the shared error kinds (app.integrations.errors) -----------------------------------------
+
+
+def test_bad_credentials_are_authentication_required():
+    from app.integrations.errors import AuthenticationRequired
+
+    server = FakeSmtpServer(authenticator=lambda *_args: AuthResult(success=False, handled=False)).start()
+    try:
+        with pytest.raises(AuthenticationRequired) as info:
+            SmtpTransport(parse_smtp_url(f"smtp://me:wrong@127.0.0.1:{server.port}", timeout=5)).send(_message())
+    finally:
+        server.stop()
+    assert isinstance(info.value, SmtpError)
+    assert (info.value.code, info.value.provider, info.value.permanent, info.value.temporary) == (535, "smtp", True, False)
+    assert "wrong" not in str(info.value)
+
+
+@pytest.mark.parametrize("code, kind_name", [(451, "TemporaryError"), (554, "PermanentError")])
+def test_refused_data_is_a_temporary_or_permanent_error(server, code, kind_name):
+    from app.integrations import errors
+
+    server.refuse(code)
+    with pytest.raises(getattr(errors, kind_name)) as info:
+        SmtpTransport(parse_smtp_url(server.url, timeout=5)).send(_message())
+    assert isinstance(info.value, SmtpError) and not isinstance(info.value, errors.AuthenticationRequired)
+    assert (info.value.code, info.value.provider) == (code, "smtp")
+
+
+def test_server_down_is_a_temporary_error():
+    from app.integrations.errors import TemporaryError
+
+    with pytest.raises(TemporaryError) as info:
+        SmtpTransport(parse_smtp_url(f"smtp://127.0.0.1:{free_port()}", timeout=2)).send(_message())
+    assert isinstance(info.value, SmtpError) and not info.value.permanent
+
+
+@pytest.mark.parametrize(
+    "temporary, code, kind_name, permanent",
+    [(True, 451, "TemporaryError", False), (True, None, "TemporaryError", False), (False, 550, "PermanentError", True), (False, None, "PermanentError", True),
+     (False, 535, "AuthenticationRequired", True), (False, 530, "AuthenticationRequired", True), (True, 454, "TemporaryError", False)],
+)
+def test_smtp_error_is_built_as_the_kind_that_fits(temporary, code, kind_name, permanent):
+    import pickle
+
+    from app.integrations import errors
+
+    error = SmtpError("server refused: x", temporary=temporary, code=code)
+    assert isinstance(error, getattr(errors, kind_name)) and isinstance(error, SmtpError)
+    assert (error.temporary, error.permanent, bool(getattr(error, "permanent", False)), error.code, str(error)) == (temporary, permanent, permanent, code, "server refused: x")
+    assert f"{type(error).__name__}: {error}" == "SmtpError: server refused: x"  # as the Jobs page shows it
+    copy = pickle.loads(pickle.dumps(error))
+    assert (type(copy), copy.code, copy.temporary) == (type(error), code, temporary)
