@@ -2,7 +2,7 @@
 
 An RQ worker on the ``notifications``, ``sync`` and ``default`` queues (in that priority), with
 RQ's scheduler on, inside the Flask app context, plus the outbox dispatcher that moves due outbox
-rows (e-mails, reminders at their time) onto those queues (see :mod:`app.jobs.worker`). Needs ``REDIS_URL``; without it (the single-process default) Flowkey runs
+rows (e-mails, reminders at their time) onto those queues (see :func:`app.jobs.executors.redis_queue.run_worker`). Needs ``REDIS_URL``; without it (the single-process default) Flowkey runs
 its jobs in-process and no worker is needed.
 
     REDIS_URL=redis://127.0.0.1:6379/0 python worker.py [--burst]
@@ -29,7 +29,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     from app import create_app
-    from app.jobs.worker import run_worker
+    from app.jobs.executors.redis_queue import run_worker
 
     run_worker(create_app(), burst=args.burst)
     return 0

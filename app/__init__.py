@@ -11,13 +11,31 @@ def create_app(config: type[Config] | None = None) -> Flask:
     app.config.from_object(config or Config)
     INSTANCE.mkdir(parents=True, exist_ok=True)
 
+    register_logging(app)
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
     register_cli(app)
     register_template_helpers(app)
+    register_subscribers(app)
     register_jobs(app)
     return app
+
+
+def register_subscribers(app: Flask) -> None:
+    """What happens when a booking changes: every side effect of a booking event, in order.
+
+    Each is called inside the transaction of the change (see :mod:`app.services.booking_events`).
+    """
+    from app.services import booking_emails, booking_events, notifications, reminders, request_expiry
+
+    for subscriber in (
+        booking_emails.on_booking_event,  # e-mails to the client and the owner
+        notifications.on_booking_event,  # the owner dashboard's bell
+        reminders.on_booking_event,  # reminder e-mails before confirmed bookings
+        request_expiry.on_booking_event,  # expiry of requests nobody answered
+    ):
+        booking_events.subscribe(subscriber, app)
 
 
 def register_jobs(app: Flask) -> None:
@@ -38,6 +56,13 @@ def register_jobs(app: Flask) -> None:
             start_web_dispatcher(app)
         else:
             start_in_process_runner(app)
+
+
+def register_logging(app: Flask) -> None:
+    """Keep secrets (config values, stored credentials) out of every log record."""
+    from app.redaction import install_log_filter
+
+    install_log_filter(app)
 
 
 def register_extensions(app: Flask) -> None:

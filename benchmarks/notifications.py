@@ -259,15 +259,15 @@ def burst(database_url: str, smtp: TimedSmtpServer, n: int, timeout: float) -> t
 
     from app.extensions import db
     from app.models import Booking
-    from app.services import email_messages, outbox
+    from app.services import booking_emails
+    from app.services.locks import unit_of_work
 
     smtp.take()
     with app_context(database_url, MAIL_FROM=MAIL_FROM):
-        outbox.begin_write()  # BEGIN IMMEDIATE on SQLite: the executor may write meanwhile
-        bookings = list(db.session.scalars(select(Booking).order_by(Booking.id).limit(n)))
-        for booking in bookings:
-            email_messages.record_booking_email(booking, "confirmed", suffix=":burst")
-        db.session.commit()
+        with unit_of_work():  # BEGIN IMMEDIATE on SQLite: the executor may write meanwhile
+            bookings = list(db.session.scalars(select(Booking).order_by(Booking.id).limit(n)))
+            for booking in bookings:
+                booking_emails.record_booking_email(booking, "confirmed", suffix=":burst")
         committed = time.perf_counter()
     wait_for(smtp, len(bookings), timeout)
     got = [at for at, _ in smtp.take()]

@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from app.domain.booking_state import BookingStatus
-from app.models import BookingEvent
+from app.models import BookingAuditEntry
 
 
 def _weekday(days_from_today: int) -> date:
@@ -38,7 +38,7 @@ def test_expire_pending_expires_only_past_due_requests(runner, factory, db):
     assert result.output == "Expired 1 pending request(s).\n"
     db.session.expire_all()
     assert (stale.status, fresh.status) == (BookingStatus.EXPIRED, BookingStatus.PENDING)
-    events = db.session.scalars(select(BookingEvent).where(BookingEvent.booking_id == stale.id).order_by(BookingEvent.id)).all()
+    events = db.session.scalars(select(BookingAuditEntry).where(BookingAuditEntry.booking_id == stale.id).order_by(BookingAuditEntry.id)).all()
     assert [(e.from_status, e.to_status) for e in events] == [
         (None, BookingStatus.PENDING),
         (BookingStatus.PENDING, BookingStatus.EXPIRED),

@@ -18,7 +18,6 @@ from wtforms.validators import ValidationError
 from app.extensions import db
 from app.models import Business, User
 from app.services import api_keys
-from app.services.locks import begin_write
 from app.services.errors import ServiceError
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -44,23 +43,10 @@ def _bearer_token() -> str | None:
     return token.strip()
 
 
-def _authenticate_key(token: str):
-    """:func:`api_keys.authenticate` (which reads the key, then stamps ``last_used_at``) inside a
-    write transaction. On SQLite a transaction that reads and then writes fails at once with
-    "database is locked" when another request committed in between (WAL snapshot), so take the
-    write lock before the read; PostgreSQL needs nothing."""
-    if db.session.get_bind().dialect.name == "sqlite":
-        begin_write(db.session, ())
-    key = api_keys.authenticate(token)
-    if key is None:
-        db.session.rollback()  # release the write lock now, not at teardown
-    return key
-
-
 def _authenticate() -> Owner:
     if "Authorization" in request.headers:
         token = _bearer_token()
-        key = _authenticate_key(token) if token else None
+        key = api_keys.authenticate(token) if token else None
         if key is None:
             raise Unauthorized("Invalid or revoked API key.")
         return Owner(db.session.get(Business, key.business_id), key.user, "api_key")
@@ -80,11 +66,6 @@ def owner_required(view):
     @wraps(view)
     def wrapper(*args, **kwargs):
         g.owner = _authenticate()
-        if request.method not in SAFE_METHODS and db.session.get_bind().dialect.name == "sqlite":
-            # The same SQLite hazard as above for the owner services that read, then write
-            # without taking the lock themselves (settings, services, hours): run the whole
-            # write under the write lock. Owner writes are few; reads are unaffected.
-            begin_write(db.session, ())
         return view(*args, **kwargs)
 
     return wrapper

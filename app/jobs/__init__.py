@@ -1,12 +1,12 @@
-"""Background jobs (DESIGN.md, "Background work that is never lost").
+"""Background jobs: outbox rows (:mod:`app.services.outbox`) and what runs them.
 
-Jobs are outbox rows (:mod:`app.services.outbox`) executed by :func:`run_job`, either on RQ
-(:mod:`app.jobs.dispatch`, :mod:`app.jobs.worker`) or in-process
-(:mod:`app.jobs.inprocess`). Handlers live in :mod:`app.jobs.notifications` (e-mails),
-:mod:`app.jobs.bookings` (expiry of pending requests) and :mod:`app.jobs.maintenance` (daily
-cleanup, "resend all failed") and register themselves in :mod:`app.jobs.registry`.
+Handlers, one module per kind of work: :mod:`app.jobs.email` (booking e-mails),
+:mod:`app.jobs.booking_expiry` (requests nobody answered) and :mod:`app.jobs.maintenance` (daily
+cleanup, "resend all failed"); each registers itself in :mod:`app.jobs.registry`. Executors live
+together in :mod:`app.jobs.executors`: :func:`run_job` runs one job, in-process
+(:class:`InProcessRunner`, the default without Redis) or on RQ (the worker process).
 """
-from app.jobs.inprocess import InProcessRunner, start_in_process_runner, start_web_dispatcher
-from app.jobs.runner import run_job
+from app.jobs.executors.runner import run_job
+from app.jobs.executors.threads import InProcessRunner, start_in_process_runner, start_web_dispatcher
 
 __all__ = ["InProcessRunner", "run_job", "start_in_process_runner", "start_web_dispatcher"]

@@ -1,7 +1,7 @@
 """Scheduled booking work: the expiry of a pending request at its ``expires_at``.
 
-``booking_service.create_booking`` records one ``expire_booking`` job per pending request with
-``run_at = expires_at``; the RQ dispatcher or the in-process runner runs it then. The state change
+The request-expiry subscriber (:mod:`app.services.request_expiry`) records one ``expire_booking``
+job per pending request with ``run_at = expires_at``; an executor runs it then. The state change
 and its e-mails are :func:`app.services.booking_service.expire_pending`'s, for this one booking.
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ import logging
 from app.extensions import db
 from app.jobs.registry import handler
 from app.models import Booking, BookingStatus, utcnow
-from app.services import booking_service
+from app.services import booking_service, request_expiry
 
 log = logging.getLogger(__name__)
 
@@ -21,7 +21,7 @@ class NotDueYet(Exception):
     deadline was moved): retried after the backoff."""
 
 
-@handler(booking_service.EXPIRE_JOB_KIND)
+@handler(request_expiry.JOB_KIND)
 def expire_booking(booking_id: int, *, key: str) -> bool:
     """Expire pending request ``booking_id`` if it is still pending and past ``expires_at``.
 

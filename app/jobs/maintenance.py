@@ -3,7 +3,7 @@
 Scheduled work is an outbox row with a future ``run_at`` (no cron): :func:`schedule_daily`
 records the next cleanup under a per-date idempotency key, so every executor may call it on
 every poll and exactly one row per day exists. Both executors call it: the polling threads in
-:mod:`app.jobs.inprocess` (the in-process runner, and the dispatcher the RQ worker process runs)
+:mod:`app.jobs.executors.threads` (the in-process runner, and the dispatcher the RQ worker process runs)
 call it when they start and every hour after.
 """
 from __future__ import annotations
@@ -13,10 +13,10 @@ from datetime import datetime, time, timedelta, timezone
 from flask import current_app
 from sqlalchemy.exc import IntegrityError
 
-from app.extensions import db
 from app.jobs.registry import handler
 from app.models import utcnow
-from app.services import outbox
+from app.services import job_admin, outbox
+from app.services.locks import unit_of_work
 
 CLEANUP_KIND = "cleanup_outbox"
 CLEANUP_AT = time(3, 30)  # UTC
@@ -30,11 +30,11 @@ def cleanup_outbox(days: int | None = None, *, key: str) -> int:
     return outbox.cleanup(utcnow() - timedelta(days=days))
 
 
-@handler(outbox.RETRY_FAILED_KIND)
+@handler(job_admin.RETRY_FAILED_KIND)
 def retry_failed(business_id: int, *, key: str) -> dict[str, int]:
     """The dashboard's "Resend all failed": put each failed job of ``business_id`` back in the
     queue, reporting progress on this job's row (``partials/_job_status.html`` shows it)."""
-    return outbox.retry_failed_jobs(business_id, job_id=outbox.job_id_for_key(key))
+    return job_admin.retry_failed_jobs(business_id, job_id=outbox.job_id_for_key(key))
 
 
 def schedule_daily(now: datetime | None = None) -> None:
@@ -44,8 +44,7 @@ def schedule_daily(now: datetime | None = None) -> None:
     if run_at <= now:
         run_at += timedelta(days=1)
     try:
-        outbox.begin_write()
-        outbox.record(CLEANUP_KIND, {}, key=f"{CLEANUP_KIND}:{run_at.date().isoformat()}", run_at=run_at)
-        db.session.commit()
+        with unit_of_work():
+            outbox.record(CLEANUP_KIND, {}, key=f"{CLEANUP_KIND}:{run_at.date().isoformat()}", run_at=run_at)
     except IntegrityError:  # another process recorded it at the same moment
-        db.session.rollback()
+        pass

@@ -1,6 +1,6 @@
 """SQLAlchemy 2.0 typed models. Every instant is stored as UTC (``DateTime(timezone=True)``)."""
 from app.models.base import utcnow
-from app.models.booking import Booking, BookingEvent, BookingStatus, Client
+from app.models.booking import Booking, BookingAuditEntry, BookingStatus, Client
 from app.models.business import (
     Business,
     BookingSettings,
@@ -11,17 +11,21 @@ from app.models.business import (
     service_staff,
 )
 from app.models.user import ApiKey, Membership, Role, User
-from app.models.outbox import JobStatus, OutboxJob, SentMessage  # noqa: F401  (issue 3: outbox)
-from app.models.notification import BookingNotification, NotificationPreference, NotificationType  # noqa: F401  (issue 3: notifications)
+from app.models.outbox import JobStatus, OutboxJob, SentMessage  # noqa: F401
+from app.models.notification import BookingNotification, NotificationPreference  # noqa: F401
+from app.models.connection import Connection, ConnectionKind, ConnectionStatus
 
 __all__ = [
     "ApiKey",
     "Booking",
-    "BookingEvent",
+    "BookingAuditEntry",
     "BookingSettings",
     "BookingStatus",
     "Business",
     "Client",
+    "Connection",
+    "ConnectionKind",
+    "ConnectionStatus",
     "DateOverride",
     "Membership",
     "Role",

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app.domain.booking_events import BookingEvent
 from app.domain.booking_state import BookingStatus
 from app.extensions import db
 from app.models.base import UTCDateTime, utcnow
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from app.models.user import User
 
 _status_type = Enum(BookingStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+event_type = Enum(BookingEvent, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 
 
 class Client(db.Model):
@@ -86,8 +88,8 @@ class Booking(db.Model):
     staff: Mapped["StaffMember"] = relationship()
     client: Mapped[Client] = relationship()
     approved_by: Mapped["User | None"] = relationship()
-    events: Mapped[list["BookingEvent"]] = relationship(
-        back_populates="booking", cascade="all, delete-orphan", order_by="BookingEvent.id"
+    events: Mapped[list["BookingAuditEntry"]] = relationship(
+        back_populates="booking", cascade="all, delete-orphan", order_by="BookingAuditEntry.id"
     )
 
     @property
@@ -96,13 +98,16 @@ class Booking(db.Model):
         return f"{self.reference}@flowkey"
 
 
-class BookingEvent(db.Model):
-    """Audit row: one per state transition (and creation)."""
+class BookingAuditEntry(db.Model):
+    """The audit trail: one row per :class:`~app.domain.booking_events.BookingEvent` of a booking
+    (its creation, every transition, every reschedule), written by
+    :func:`app.services.booking_events.emit`."""
 
     __tablename__ = "booking_event"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id", ondelete="CASCADE"), index=True)
+    event: Mapped[BookingEvent] = mapped_column(event_type)
     from_status: Mapped[BookingStatus | None] = mapped_column(_status_type)
     to_status: Mapped[BookingStatus] = mapped_column(_status_type)
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))

@@ -5,7 +5,7 @@ them over the range, then :mod:`app.domain.availability` does the rest in memory
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -167,12 +167,33 @@ def available_slots(
 
 
 def nearest_alternatives(
-    business: Business, service: Service, around: datetime, now: datetime | None = None, limit: int = 3, staff_id: int | None = None
+    business: Business,
+    service: Service,
+    around: datetime,
+    now: datetime | None = None,
+    limit: int = 3,
+    staff_id: int | None = None,
+    *,
+    seats: int = 1,
+    exclude_booking_id: int | None = None,
+    window: engine.BookingWindow | None = None,
+    skip: Callable[[engine.Slot], bool] | None = None,
 ) -> list[engine.Slot]:
-    """Up to ``limit`` free slots closest in time to ``around`` (within a week either side)."""
+    """Up to ``limit`` free slots closest in time to ``around`` (within a week either side), in
+    time order: one per start time (``staff_id``'s only when given), each with at least ``seats``
+    left and in the future. ``exclude_booking_id`` and ``window`` are as for
+    :func:`slots_per_staff` (moving a booking: its own hold does not count, the owner's window
+    applies); ``skip(slot)`` True leaves a slot out (e.g. where the booking already is)."""
     now = now or utcnow()
     local = around.astimezone(ZoneInfo(business.timezone)).date()
-    slots = available_slots(business, service, local - timedelta(days=7), local + timedelta(days=7), now, staff_id)
+    per_staff = slots_per_staff(
+        business, service, local - timedelta(days=7), local + timedelta(days=7), now, staff_id,
+        exclude_booking_id=exclude_booking_id, window=window,
+    )
+    slots = [
+        s for s in engine.merge_slots(per_staff)
+        if s.available_spots >= seats and s.start > now and not (skip and skip(s))
+    ]
     slots.sort(key=lambda s: (abs((s.start - around).total_seconds()), s.start))
     return sorted(slots[:limit])
 
@@ -191,3 +212,16 @@ def load_business_for_availability(slug: str) -> Business | None:
             selectinload(Business.services).selectinload(Service.staff).selectinload(StaffMember.weekly_hours),
         )
     )
+
+
+def bookable_service(business: Business, service_id: int) -> Service:
+    """The business's service ``service_id`` if clients can book it (active and bookable).
+
+    Raises :class:`app.services.errors.NotFound` (field ``service_id``) for any other id.
+    """
+    from app.services.errors import NotFound
+
+    for service in bookable_services(business):
+        if service.id == service_id:
+            return service
+    raise NotFound("That service is not available.", {"service_id": "Unknown service."})

@@ -1,14 +1,17 @@
 """Creating bookings and moving them through the state machine.
 
-Every public function here is one transaction: it locks what it must (see
-:mod:`app.services.locks`), re-checks availability inside the lock, writes the booking, an audit
-:class:`BookingEvent` and the outbox jobs the change implies (e-mails, reminders; see
-:mod:`app.services.email_messages`), and commits. Errors are :mod:`app.services.errors` exceptions; on any error
-the transaction is rolled back and nothing is written.
+Every public function here that writes is one unit of work (:func:`app.services.locks.unit_of_work`):
+it locks the staff members concerned, re-checks availability inside the lock, applies the change
+and announces it once with :func:`app.services.booking_events.emit`, which writes the audit row
+and lets every subscriber (e-mails, in-app notifications, reminders, request expiry, ...) record
+its side effects in the same transaction. Errors are :mod:`app.services.errors` exceptions; on any
+error the transaction is rolled back and nothing is written.
 """
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -16,12 +19,13 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app.domain.booking_state import HOLDING_STATUSES, BookingStatus, IllegalTransition, transition
+from app.domain.booking_events import BookingEvent, created_event, move_event
+from app.domain.booking_state import BookingStatus, IllegalTransition, transition
 from app.extensions import db
-from app.models import Booking, BookingEvent, Business, Client, Service, User, utcnow
-from app.services import availability_service, email_messages, notifications, outbox
+from app.models import Booking, Business, Client, Service, User, utcnow
+from app.services import availability_service, booking_events
 from app.services.errors import BookingClosed, Conflict, NotFound, SlotUnavailable, ValidationFailed
-from app.services.locks import begin_write
+from app.services.locks import unit_of_work
 
 # Crockford-style alphabet without 0/O/1/I/L: readable over the phone, 31^6 ~ 887 million codes.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -85,12 +89,6 @@ def _upsert_client(business_id: int, name: str, email: str | None, phone: str | 
     return client, bool(returning)
 
 
-def _record(booking: Booking, from_status: BookingStatus | None, to_status: BookingStatus, actor: User | None = None, note: str = "", **data) -> None:
-    db.session.add(
-        BookingEvent(booking=booking, from_status=from_status, to_status=to_status, actor_user_id=actor.id if actor else None, note=note, data=data)
-    )
-
-
 def _pick_slot(business: Business, service: Service, start: datetime, seats: int, staff_id: int | None, now: datetime):
     """The staff member's slot starting at ``start`` with at least ``seats`` left, or raise."""
     local_date = start.astimezone(ZoneInfo(business.timezone)).date()
@@ -136,67 +134,56 @@ def create_booking(business: Business, request: BookingRequest, now: datetime | 
     business_id, business_name = business.id, business.name
     start = request.start.astimezone(availability_service.engine.UTC)
 
-    begin_write(db.session, [s.id for s in staff])
     try:
-        # Another request with the same key may have committed while we waited for the lock.
-        existing = _find_by_idempotency_key(business_id, request.idempotency_key)
-        if existing is not None:
-            db.session.rollback()
-            return BookingResult(existing, created=False)
-        slot = _pick_slot(business, service, start, request.seats, request.staff_id, now)
-        if slot is None:
-            db.session.rollback()
-            raise SlotUnavailable(
-                "That time is no longer available. Please pick another.",
-                availability_service.nearest_alternatives(business, service, start, now, staff_id=request.staff_id),
+        with unit_of_work(s.id for s in staff):
+            # Another request with the same key may have committed while we waited for the lock.
+            existing = _find_by_idempotency_key(business_id, request.idempotency_key)
+            if existing is not None:
+                return BookingResult(existing, created=False)
+            slot = _pick_slot(business, service, start, request.seats, request.staff_id, now)
+            if slot is None:
+                raise SlotUnavailable(
+                    "That time is no longer available. Please pick another.",
+                    availability_service.nearest_alternatives(business, service, start, now, staff_id=request.staff_id),
+                )
+            client, returning = _upsert_client(business_id, request.client_name, request.client_email, request.client_phone)
+            needs_approval = settings.requires_approval and not (returning and settings.auto_approve_returning_clients)
+            before, after = service.buffers(settings)
+            booking = Booking(
+                reference=new_reference(),
+                business_id=business_id,
+                service_id=service.id,
+                staff_id=slot.staff_id,
+                client=client,
+                start_at=slot.start,
+                end_at=slot.end,
+                buffer_before_minutes=before,
+                buffer_after_minutes=after,
+                seats=request.seats,
+                client_name=request.client_name,
+                client_email=request.client_email,
+                client_phone=request.client_phone,
+                client_timezone=request.client_timezone,
+                notes=request.notes,
+                status=BookingStatus.PENDING if needs_approval else BookingStatus.CONFIRMED,
+                idempotency_key=request.idempotency_key,
+                created_at=now,
             )
-        client, returning = _upsert_client(business_id, request.client_name, request.client_email, request.client_phone)
-        needs_approval = settings.requires_approval and not (returning and settings.auto_approve_returning_clients)
-        before, after = service.buffers(settings)
-        booking = Booking(
-            reference=new_reference(),
-            business_id=business_id,
-            service_id=service.id,
-            staff_id=slot.staff_id,
-            client=client,
-            start_at=slot.start,
-            end_at=slot.end,
-            buffer_before_minutes=before,
-            buffer_after_minutes=after,
-            seats=request.seats,
-            client_name=request.client_name,
-            client_email=request.client_email,
-            client_phone=request.client_phone,
-            client_timezone=request.client_timezone,
-            notes=request.notes,
-            status=BookingStatus.PENDING if needs_approval else BookingStatus.CONFIRMED,
-            idempotency_key=request.idempotency_key,
-            created_at=now,
-        )
-        if needs_approval:
-            # A request cannot hold a slot past the slot itself.
-            booking.expires_at = min(now + timedelta(hours=settings.booking_expiry_hours), slot.start)
-        else:
-            booking.approved_at = now
-        db.session.add(booking)
-        _record(booking, None, booking.status, note="booked online", auto_approved=bool(settings.requires_approval and not needs_approval))
-        db.session.flush()
-        email_messages.record_booking_emails(booking, "created")
-        notifications.record_for_booking(booking, "created")
-        if booking.status == BookingStatus.CONFIRMED:
-            email_messages.record_reminders(booking, reminder_offsets(settings), now=now)
-        else:
-            _record_expiry_job(booking)
-        db.session.commit()
+            if needs_approval:
+                # A request cannot hold a slot past the slot itself.
+                booking.expires_at = min(now + timedelta(hours=settings.booking_expiry_hours), slot.start)
+            else:
+                booking.approved_at = now
+            db.session.add(booking)
+            booking_events.emit(
+                booking, created_event(booking.status), previous_status=None, now=now, note="booked online",
+                auto_approved=bool(settings.requires_approval and not needs_approval),
+            )
     except IntegrityError:
         # Unique idempotency key (a concurrent duplicate) or, very rarely, a reference collision.
-        db.session.rollback()
         existing = _find_by_idempotency_key(business_id, request.idempotency_key)
         if existing is not None:
             return BookingResult(existing, created=False)
-        raise
-    except BaseException:
-        db.session.rollback()
         raise
     return BookingResult(booking, created=True)
 
@@ -209,138 +196,106 @@ def get_booking(business: Business, booking_id: int) -> Booking:
     return booking
 
 
-def _locked_booking(business: Business, booking_id: int) -> Booking:
+@contextmanager
+def _locked(business: Business, booking_id: int, extra_staff: Iterable[int] = ()) -> Iterator[Booking]:
+    """The business's booking ``booking_id`` inside a unit of work holding its staff member's lock
+    (and ``extra_staff``'s), read as of the lock. Raises :class:`NotFound` before locking."""
     booking = get_booking(business, booking_id)
-    begin_write(db.session, [booking.staff_id])
-    db.session.refresh(booking)  # the state as of the lock, not as first read
-    return booking
+    with unit_of_work([booking.staff_id, *extra_staff]):
+        db.session.refresh(booking)  # the state as of the lock, not as first read
+        yield booking
 
 
-def _move(booking: Booking, target: BookingStatus, actor: User | None, note: str = "", **data) -> None:
+def _move(booking: Booking, target: BookingStatus, *, actor: User | None, now: datetime, note: str = "", **fields) -> None:
+    """Move ``booking`` to ``target``, set ``fields`` on it, and emit the move's event.
+    Raises :class:`Conflict` for a move the state machine does not allow."""
     current = booking.status
     try:
         transition(current, target)
     except IllegalTransition as exc:
         raise Conflict(f"This booking is {current.label}; it cannot be {target.label}.") from exc
     booking.status = target
-    _record(booking, current, target, actor, note, **data)
-    if current == BookingStatus.PENDING:
-        outbox.supersede(booking.id, f"{EXPIRE_JOB_KIND}:{booking.id}%", f"request {target.label}")
-    if target not in HOLDING_STATUSES:
-        outbox.supersede(booking.id, email_messages.reminder_key_pattern(booking), f"booking {target.label}")
+    for name, value in fields.items():
+        setattr(booking, name, value)
+    booking_events.emit(booking, move_event(current, target), previous_status=current, actor=actor, now=now, note=note)
+
+
+def _expired_request(booking: Booking, now: datetime) -> bool:
+    return booking.status == BookingStatus.PENDING and booking.expires_at is not None and booking.expires_at <= now
 
 
 def approve(business: Business, booking_id: int, actor: User | None, now: datetime | None = None) -> Booking:
     """Confirm a pending request after re-checking its slot inside the lock.
 
-    Raises :class:`NotFound`, :class:`Conflict` (not pending, or expired), or
-    :class:`SlotUnavailable` when another booking took the time meanwhile.
+    A request found past its ``expires_at`` is expired there and then (that commits) before
+    :class:`Conflict` is raised. Raises :class:`NotFound`, :class:`Conflict` (not pending, or
+    expired), or :class:`SlotUnavailable` when another booking took the time meanwhile.
     """
     now = now or utcnow()
-    booking = _locked_booking(business, booking_id)
-    try:
-        if booking.status == BookingStatus.PENDING and booking.expires_at and booking.expires_at <= now:
-            _move(booking, BookingStatus.EXPIRED, None, "expired before approval")
-            email_messages.record_booking_emails(booking, "expired")
-            notifications.record_for_booking(booking, "booking_expired")
-            db.session.commit()
-            raise Conflict("This request expired before it was approved.")
-        if booking.status != BookingStatus.PENDING:
-            raise Conflict(f"This booking is {booking.status.label}; only requests awaiting approval can be approved.")
-        local_date = booking.start_at.astimezone(ZoneInfo(business.timezone)).date()
-        # The minimum notice was checked when the client asked; the owner may approve later.
-        window = availability_service.engine.BookingWindow(0, business.settings.max_advance_booking_days)
-        per_staff = availability_service.slots_per_staff(
-            business, booking.service, local_date, local_date, now=now,
-            staff_id=booking.staff_id, exclude_booking_id=booking.id, window=window,
-            # Only confirmed bookings block an approval: two requests that overlap (or more
-            # requests than seats after a capacity cut) must not block each other forever; the
-            # first approved wins and the others then conflict.
-            include_pending=False,
-        )
-        free = any(
-            s.start == booking.start_at and s.end == booking.end_at and s.available_spots >= booking.seats
-            for s in per_staff.get(booking.staff_id, [])
-        )
-        if not free and booking.start_at > now:
-            raise SlotUnavailable("Another booking has taken this time since the request was made.")
-        if not free:
-            raise Conflict("This request's time has already passed.")
-        _move(booking, BookingStatus.CONFIRMED, actor, "approved")
-        booking.approved_at = now
-        booking.approved_by_id = actor.id if actor else None
-        booking.expires_at = None
-        email_messages.record_booking_emails(booking, "approved", by_owner=actor is not None)
-        notifications.record_for_booking(booking, "booking_approved", actor=actor)
-        email_messages.record_reminders(booking, reminder_offsets(business.settings), now=now)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
+    with _locked(business, booking_id) as booking:
+        expired = _expired_request(booking, now)
+        if expired:
+            _move(booking, BookingStatus.EXPIRED, actor=None, now=now, note="expired before approval")
+        else:
+            _check_approvable(business, booking, now)
+            _move(
+                booking, BookingStatus.CONFIRMED, actor=actor, now=now, note="approved",
+                approved_at=now, approved_by_id=actor.id if actor else None, expires_at=None,
+            )
+    if expired:
+        raise Conflict("This request expired before it was approved.")
     return booking
 
 
-def reject(business: Business, booking_id: int, actor: User | None, reason: str) -> Booking:
-    """Reject a pending request with a reason (required). Raises NotFound, ValidationFailed, Conflict."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("Please give a reason.", {"reason": "A reason is required."})
-    booking = _locked_booking(business, booking_id)
-    try:
-        _move(booking, BookingStatus.REJECTED, actor, reason)
-        booking.rejection_reason = reason
-        email_messages.record_booking_emails(booking, "rejected", by_owner=actor is not None)
-        notifications.record_for_booking(booking, "booking_rejected", actor=actor)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return booking
-
-
-def cancel(business: Business, booking_id: int, actor: User | None, reason: str) -> Booking:
-    """Cancel a pending or confirmed booking with a reason (required)."""
-    reason = (reason or "").strip()
-    if not reason:
-        raise ValidationFailed("Please give a reason.", {"reason": "A reason is required."})
-    booking = _locked_booking(business, booking_id)
-    try:
-        _move(booking, BookingStatus.CANCELLED, actor, reason)
-        booking.cancellation_reason = reason
-        booking.sequence += 1
-        email_messages.record_booking_emails(booking, "cancelled", by_owner=actor is not None)
-        notifications.record_for_booking(booking, "booking_cancelled", actor=actor)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return booking
-
-
-EXPIRE_JOB_KIND = "expire_booking"
-
-
-def reminder_offsets(settings) -> list[timedelta]:
-    """The business's reminder offsets (``BookingSettings.reminder_offsets_minutes``) as timedeltas."""
-    minutes = settings.reminder_offsets_minutes
-    if minutes is None:
-        minutes = [1440, 60]
-    return [timedelta(minutes=int(m)) for m in minutes]
-
-
-def _record_expiry_job(booking: Booking) -> None:
-    """Schedule the expiry of a pending request at its ``expires_at`` (an outbox job; the handler
-    in :mod:`app.jobs.bookings` calls :func:`expire_pending` for this one booking). A reschedule
-    that brings ``expires_at`` forward records a new job keyed by the new SEQUENCE."""
-    suffix = f":s{booking.sequence}" if booking.sequence else ""
-    outbox.record(
-        EXPIRE_JOB_KIND,
-        {"booking_id": booking.id},
-        key=f"{EXPIRE_JOB_KIND}:{booking.id}{suffix}",
-        run_at=booking.expires_at,
-        booking_id=booking.id,
-        business_id=booking.business_id,
+def _check_approvable(business: Business, booking: Booking, now: datetime) -> None:
+    """Raise unless pending ``booking``'s time is still free for it (see :func:`approve`)."""
+    if booking.status != BookingStatus.PENDING:
+        raise Conflict(f"This booking is {booking.status.label}; only requests awaiting approval can be approved.")
+    local_date = booking.start_at.astimezone(ZoneInfo(business.timezone)).date()
+    per_staff = availability_service.slots_per_staff(
+        business, booking.service, local_date, local_date, now=now,
+        staff_id=booking.staff_id, exclude_booking_id=booking.id, window=_owner_window(business.settings),
+        # Only confirmed bookings block an approval: two requests that overlap (or more
+        # requests than seats after a capacity cut) must not block each other forever; the
+        # first approved wins and the others then conflict.
+        include_pending=False,
     )
+    free = any(
+        s.start == booking.start_at and s.end == booking.end_at and s.available_spots >= booking.seats
+        for s in per_staff.get(booking.staff_id, [])
+    )
+    if not free and booking.start_at > now:
+        raise SlotUnavailable("Another booking has taken this time since the request was made.")
+    if not free:
+        raise Conflict("This request's time has already passed.")
+
+
+def reject(business: Business, booking_id: int, actor: User | None, reason: str, now: datetime | None = None) -> Booking:
+    """Reject a pending request with a reason (required). Raises NotFound, ValidationFailed, Conflict."""
+    return _close_with_reason(business, booking_id, actor, reason, BookingStatus.REJECTED, now)
+
+
+def cancel(business: Business, booking_id: int, actor: User | None, reason: str, now: datetime | None = None) -> Booking:
+    """Cancel a pending or confirmed booking with a reason (required); SEQUENCE goes up by 1 so
+    calendars apply the cancellation (RFC 5546 section 3.2.5). Raises NotFound,
+    ValidationFailed, Conflict."""
+    return _close_with_reason(business, booking_id, actor, reason, BookingStatus.CANCELLED, now)
+
+
+def _close_with_reason(
+    business: Business, booking_id: int, actor: User | None, reason: str, target: BookingStatus, now: datetime | None
+) -> Booking:
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationFailed("Please give a reason.", {"reason": "A reason is required."})
+    now = now or utcnow()
+    with _locked(business, booking_id) as booking:
+        if target == BookingStatus.CANCELLED:
+            fields = {"cancellation_reason": reason, "sequence": booking.sequence + 1}
+        else:
+            fields = {"rejection_reason": reason}
+        _move(booking, target, actor=actor, now=now, note=reason, **fields)
+    return booking
 
 
 def expire_pending(now: datetime | None = None, booking_id: int | None = None) -> int:
@@ -348,21 +303,16 @@ def expire_pending(now: datetime | None = None, booking_id: int | None = None) -
     ``booking_id`` when given); returns how many. Safe to run twice: each booking is re-checked
     under its lock, so an approved (or already expired) one is left alone."""
     now = now or utcnow()
-    query = select(Booking.id).where(Booking.status == BookingStatus.PENDING, Booking.expires_at <= now)
+    query = select(Booking).where(Booking.status == BookingStatus.PENDING, Booking.expires_at <= now)
     if booking_id is not None:
         query = query.where(Booking.id == booking_id)
-    ids = db.session.scalars(query).all()
+    bookings = db.session.scalars(query).all()
     count = 0
-    for booking_id in ids:
-        booking = db.session.get(Booking, booking_id)
-        begin_write(db.session, [booking.staff_id])
-        db.session.refresh(booking)
-        if booking.status == BookingStatus.PENDING and booking.expires_at <= now:
-            _move(booking, BookingStatus.EXPIRED, None, "not approved in time")
-            email_messages.record_booking_emails(booking, "expired")
-            notifications.record_for_booking(booking, "booking_expired")
-            count += 1
-        db.session.commit()
+    for stale in bookings:
+        with _locked(stale.business, stale.id) as booking:
+            if _expired_request(booking, now):
+                _move(booking, BookingStatus.EXPIRED, actor=None, now=now, note="not approved in time")
+                count += 1
     return count
 
 
@@ -371,6 +321,12 @@ def expire_pending(now: datetime | None = None, booking_id: int | None = None) -
 def _owner_window(settings) -> availability_service.engine.BookingWindow:
     """The owner may ignore the minimum notice (as when approving), not the advance limit."""
     return availability_service.engine.BookingWindow(0, settings.max_advance_booking_days)
+
+
+def _where_it_is(booking: Booking):
+    """A slot predicate: True for ``booking``'s own current slot (same start, same staff member)."""
+    start, staff_id = booking.start_at, booking.staff_id
+    return lambda slot: slot.start == start and slot.staff_id == staff_id
 
 
 def reschedule_slots(business: Business, booking: Booking, local_date, staff_id: int | None = None, now: datetime | None = None):
@@ -386,29 +342,11 @@ def reschedule_slots(business: Business, booking: Booking, local_date, staff_id:
         business, booking.service, local_date, local_date, now=now, staff_id=staff_id,
         exclude_booking_id=booking.id, window=_owner_window(business.settings),
     )
+    here = _where_it_is(booking)
     return {
-        sid: [
-            s for s in slots
-            if s.available_spots >= booking.seats and s.start > now and not (s.start == booking.start_at and sid == booking.staff_id)
-        ]
+        sid: [s for s in slots if s.available_spots >= booking.seats and s.start > now and not here(s)]
         for sid, slots in per_staff.items()
     }
-
-
-def _reschedule_alternatives(business: Business, booking: Booking, around: datetime, staff_id: int, now: datetime, limit: int = 3):
-    """Up to ``limit`` free slots of ``staff_id`` nearest ``around`` (a week either side) where
-    ``booking`` could move instead, in time order."""
-    local = around.astimezone(ZoneInfo(business.timezone)).date()
-    per_staff = availability_service.slots_per_staff(
-        business, booking.service, local - timedelta(days=7), local + timedelta(days=7), now=now,
-        staff_id=staff_id, exclude_booking_id=booking.id, window=_owner_window(business.settings),
-    )
-    slots = [
-        s for s in per_staff.get(staff_id, [])
-        if s.available_spots >= booking.seats and s.start > now and not (s.start == booking.start_at and staff_id == booking.staff_id)
-    ]
-    slots.sort(key=lambda s: (abs((s.start - around).total_seconds()), s.start))
-    return sorted(slots[:limit])
 
 
 def reschedule(
@@ -421,25 +359,21 @@ def reschedule(
     now: datetime | None = None,
 ) -> Booking:
     """Move a pending or confirmed booking to ``new_start`` (an aware instant), optionally to
-    another staff member ``staff_id`` (default: the same one). DESIGN.md: a reschedule keeps the
-    booking (same reference, same calendar UID) and bumps its SEQUENCE.
+    another staff member ``staff_id`` (default: the same one). A reschedule keeps the booking
+    (same reference, same calendar UID) and bumps its SEQUENCE.
 
     Inside the write lock of the old and new staff members, the new slot is re-checked: it must
     be one of the service's slots for that staff member, free for the booking's seats when the
     booking itself is not counted (pending requests still holding time count), not in the past
     and within the advance limit (the minimum notice does not apply: the owner decides). Then
     ``start_at``/``end_at`` (the service's duration), ``staff_id`` and the buffers (the service's
-    current ones, which the check used) are updated, ``sequence`` goes up by 1, a
-    :class:`BookingEvent` (status unchanged, note ``"rescheduled"``, data ``from_start``/
-    ``to_start`` as ISO-8601 UTC and ``from_staff_id``/``to_staff_id``) is written and:
-
-    - confirmed: the client's ``rescheduled`` e-mail (an iMIP REQUEST with the new SEQUENCE;
-      no owner e-mail exists for this event) and reminders at the business's offsets before the
-      new start, all keyed by the new SEQUENCE, so the old reminders (and any unsent
-      confirmation) are skipped as stale when they come due;
-    - pending: ``expires_at`` becomes ``min(expires_at, new start)`` (a request cannot hold a
-      slot past the slot), with a new expiry job when it moved earlier. No e-mail: the client's
-      calendar has no event yet, and the confirmation they get on approval carries the new time.
+    current ones, which the check used) are updated, ``sequence`` goes up by 1, a pending
+    request's ``expires_at`` becomes ``min(expires_at, new start)`` (a request cannot hold a slot
+    past the slot), and the ``rescheduled`` event is emitted (status unchanged, note
+    ``"rescheduled"``, details ``from_start``/``to_start`` as ISO-8601 UTC and
+    ``from_staff_id``/``to_staff_id``): its subscribers re-time reminders and the request's
+    expiry and send the client the new time (confirmed bookings only; a request's calendar has
+    no event yet).
 
     Moving a booking to where it already is (same start and staff) changes nothing and returns it.
 
@@ -462,18 +396,15 @@ def reschedule(
             "That staff member does not offer this service.", {"staff_id": "Pick a staff member who offers this service."}
         )
     settings = business.settings
-    begin_write(db.session, [booking.staff_id] + ([staff_id] if staff_id is not None else []))
-    try:
-        db.session.refresh(booking)  # the state as of the lock, not as first read
+    with _locked(business, booking.id, [staff_id] if staff_id is not None else []) as booking:
         target_staff = staff_id if staff_id is not None else booking.staff_id
         if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
             raise Conflict(f"This booking is {booking.status.label}; only requests and confirmed bookings can be rescheduled.")
-        if booking.status == BookingStatus.PENDING and booking.expires_at and booking.expires_at <= now:
+        if _expired_request(booking, now):
             raise Conflict("This request has expired; it cannot be rescheduled.")
         if new_start <= now:
             raise ValidationFailed("That time has already passed. Pick a time in the future.", {"start": "Pick a time in the future."})
         if new_start == booking.start_at and target_staff == booking.staff_id:
-            db.session.rollback()
             return booking
         local_date = new_start.astimezone(ZoneInfo(business.timezone)).date()
         free = reschedule_slots(business, booking, local_date, staff_id=target_staff, now=now).get(target_staff, [])
@@ -481,7 +412,10 @@ def reschedule(
         if slot is None:
             raise SlotUnavailable(
                 "That time is not free. Please pick another.",
-                _reschedule_alternatives(business, booking, new_start, target_staff, now),
+                availability_service.nearest_alternatives(
+                    business, booking.service, new_start, now, staff_id=target_staff, seats=booking.seats,
+                    exclude_booking_id=booking.id, window=_owner_window(settings), skip=_where_it_is(booking),
+                ),
             )
         before = (booking.start_at, booking.staff_id)
         booking.start_at, booking.end_at = slot.start, slot.end
@@ -489,20 +423,10 @@ def reschedule(
             booking.staff = availability_service.eligible_staff(booking.service, target_staff)[0]
         booking.buffer_before_minutes, booking.buffer_after_minutes = booking.service.buffers(settings)
         booking.sequence += 1
-        _record(
-            booking, booking.status, booking.status, actor, "rescheduled",
+        if booking.status == BookingStatus.PENDING and booking.expires_at is not None and slot.start < booking.expires_at:
+            booking.expires_at = slot.start  # a request cannot hold a slot past the slot
+        booking_events.emit(
+            booking, BookingEvent.RESCHEDULED, previous_status=booking.status, actor=actor, now=now, note="rescheduled",
             from_start=before[0].isoformat(), to_start=slot.start.isoformat(), from_staff_id=before[1], to_staff_id=target_staff,
         )
-        if booking.status == BookingStatus.CONFIRMED:
-            email_messages.record_booking_emails(booking, "rescheduled", by_owner=actor is not None)
-            outbox.supersede(booking.id, email_messages.reminder_key_pattern(booking), "booking rescheduled")
-            email_messages.record_reminders(booking, reminder_offsets(settings), now=now)
-        elif booking.expires_at is not None and slot.start < booking.expires_at:
-            booking.expires_at = slot.start
-            outbox.supersede(booking.id, f"{EXPIRE_JOB_KIND}:{booking.id}%", "request rescheduled")
-            _record_expiry_job(booking)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return booking

@@ -24,7 +24,7 @@ from app.models import (
     WeeklyHours,
 )
 from app.services.errors import NotFound, ValidationFailed
-from app.services.locks import begin_write
+from app.services.locks import unit_of_work
 
 DEFAULT_HOURS = [(weekday, time(9), time(17)) for weekday in range(5)]  # Mon-Fri 09:00-17:00
 RESERVED_SLUGS = {"admin", "api", "static", "login", "logout", "signup", "dashboard", "book"}
@@ -57,30 +57,31 @@ def sign_up(*, email: str, password: str, name: str, business_name: str, timezon
     """Create an owner, their business (unique slug), default settings, the owner as first staff
     member with Mon-Fri 09:00-17:00, and commit. Raises :class:`ValidationFailed` if the e-mail is
     taken."""
-    if find_user_by_email(email):
-        raise ValidationFailed("That e-mail already has an account.", {"email": "That e-mail already has an account; log in instead."})
     user = User(email=email.strip().lower(), name=name.strip())
-    user.set_password(password)
-    business = Business(name=business_name.strip(), slug=unique_slug(business_name), timezone=timezone, currency=currency, email=user.email)
-    business.settings = BookingSettings()
-    db.session.add_all([user, business])
-    db.session.add(Membership(user=user, business=business, role=Role.OWNER))
-    staff = StaffMember(business=business, user=user, display_name=user.name or user.email)
-    for weekday, start, end in DEFAULT_HOURS:
-        staff.weekly_hours.append(WeeklyHours(weekday=weekday, start_time=start, end_time=end))
-    db.session.add(staff)
-    db.session.commit()
+    user.set_password(password)  # slow on purpose: hash before taking the write lock
+    with unit_of_work():
+        if find_user_by_email(email):
+            raise ValidationFailed("That e-mail already has an account.", {"email": "That e-mail already has an account; log in instead."})
+        business = Business(name=business_name.strip(), slug=unique_slug(business_name), timezone=timezone, currency=currency, email=user.email)
+        business.settings = BookingSettings()
+        db.session.add_all([user, business])
+        db.session.add(Membership(user=user, business=business, role=Role.OWNER))
+        staff = StaffMember(business=business, user=user, display_name=user.name or user.email)
+        for weekday, start, end in DEFAULT_HOURS:
+            staff.weekly_hours.append(WeeklyHours(weekday=weekday, start_time=start, end_time=end))
+        db.session.add(staff)
     return user
 
 
 def update_settings(business: Business, **fields) -> BookingSettings:
     """Set the given :class:`BookingSettings` fields (already validated) and commit."""
-    settings = business.settings
-    for key, value in fields.items():
+    for key in fields:
         if not hasattr(BookingSettings, key) or key in {"id", "business_id", "created_at", "updated_at"}:
             raise ValidationFailed(f"Unknown setting {key}.", {key: "Unknown setting."})
-        setattr(settings, key, value)
-    db.session.commit()
+    with unit_of_work():
+        settings = business.settings
+        for key, value in fields.items():
+            setattr(settings, key, value)
     return settings
 
 
@@ -103,18 +104,18 @@ def save_service(business: Business, service: Service | None, *, staff_ids: list
     (ids of this business's staff; default: all active staff). Commits."""
     if "price" in fields and fields["price"] is not None:
         fields["price"] = Decimal(str(fields["price"]))
-    if service is None:
-        if staff_ids is None:
-            staff_ids = [s.id for s in business.staff if s.is_active]
-        service = Service(business_id=business.id, **fields)
-        db.session.add(service)
-    else:
-        for key, value in fields.items():
-            setattr(service, key, value)
-    if staff_ids is not None:
-        with db.session.no_autoflush:
-            service.staff = [get_staff(business, i) for i in staff_ids]
-    db.session.commit()
+    with unit_of_work():
+        if service is None:
+            if staff_ids is None:
+                staff_ids = [s.id for s in business.staff if s.is_active]
+            service = Service(business_id=business.id, **fields)
+            db.session.add(service)
+        else:
+            for key, value in fields.items():
+                setattr(service, key, value)
+        if staff_ids is not None:
+            with db.session.no_autoflush:
+                service.staff = [get_staff(business, i) for i in staff_ids]
     return service
 
 
@@ -141,35 +142,33 @@ def set_weekly_hours(staff: StaffMember, hours: dict[int, list[tuple[time, time]
             raise ValidationFailed("Weekday must be 0-6.", {"weekday": "Weekday must be 0 (Monday) to 6 (Sunday)."})
         _check_intervals(intervals, f"day_{weekday}")
     # Lock the staff member (and reload its hours) so two concurrent replacements cannot merge.
-    begin_write(db.session, [staff.id])
-    db.session.refresh(staff)
-    staff.weekly_hours.clear()
-    db.session.flush()
-    for weekday in sorted(hours):
-        for start, end in sorted(hours[weekday]):
-            staff.weekly_hours.append(WeeklyHours(weekday=weekday, start_time=start, end_time=end))
-    db.session.commit()
+    with unit_of_work([staff.id]):
+        db.session.refresh(staff)
+        staff.weekly_hours.clear()
+        db.session.flush()
+        for weekday in sorted(hours):
+            for start, end in sorted(hours[weekday]):
+                staff.weekly_hours.append(WeeklyHours(weekday=weekday, start_time=start, end_time=end))
 
 
 def set_override(staff: StaffMember, day: date, intervals: list[tuple[time, time]]) -> DateOverride:
     """Replace the hours of one date (empty list = unavailable all day). Commits."""
     _check_intervals(intervals, "intervals")
-    begin_write(db.session, [staff.id])  # two concurrent saves of one date: no duplicate-key error
-    override = db.session.scalar(select(DateOverride).where(DateOverride.staff_id == staff.id, DateOverride.date == day))
-    if override is None:
-        override = DateOverride(staff=staff, date=day)
-        db.session.add(override)
-    override.intervals = [[f"{s:%H:%M}", f"{e:%H:%M}"] for s, e in sorted(intervals)]
-    db.session.commit()
+    with unit_of_work([staff.id]):  # two concurrent saves of one date: no duplicate-key error
+        override = db.session.scalar(select(DateOverride).where(DateOverride.staff_id == staff.id, DateOverride.date == day))
+        if override is None:
+            override = DateOverride(staff=staff, date=day)
+            db.session.add(override)
+        override.intervals = [[f"{s:%H:%M}", f"{e:%H:%M}"] for s, e in sorted(intervals)]
     return override
 
 
 def delete_override(staff: StaffMember, override_id: int) -> None:
-    override = db.session.get(DateOverride, override_id)
-    if override is None or override.staff_id != staff.id:
-        raise NotFound("No such date override.")
-    db.session.delete(override)
-    db.session.commit()
+    with unit_of_work([staff.id]):
+        override = db.session.get(DateOverride, override_id)
+        if override is None or override.staff_id != staff.id:
+            raise NotFound("No such date override.")
+        db.session.delete(override)
 
 
 PROFILE_FIELDS = {"name", "description", "address", "phone", "email", "timezone", "currency", "language", "brand_color"}
@@ -181,16 +180,16 @@ def update_profile(business: Business, **fields) -> Business:
     unknown = set(fields) - PROFILE_FIELDS
     if unknown:
         raise ValidationFailed("Unknown profile field.", {key: "Unknown field." for key in unknown})
-    for key, value in fields.items():
-        setattr(business, key, value)
-    db.session.commit()
+    with unit_of_work():
+        for key, value in fields.items():
+            setattr(business, key, value)
     return business
 
 
 def add_staff(business: Business, display_name: str, timezone: str | None = None) -> StaffMember:
     """Add an active staff member (no login, no hours yet; ``timezone=None`` = the business's).
     Commits and returns the new row."""
-    staff = StaffMember(business=business, display_name=display_name.strip(), timezone=timezone or None)
-    db.session.add(staff)
-    db.session.commit()
+    with unit_of_work():
+        staff = StaffMember(business=business, display_name=display_name.strip(), timezone=timezone or None)
+        db.session.add(staff)
     return staff

@@ -1,11 +1,11 @@
-"""iTIP/iMIP calendar invitations for a booking (api-notes.md section 8).
+"""iTIP/iMIP calendar invitations for a booking.
 
 RFC 5545 (iCalendar), RFC 5546 (iTIP: what REQUEST and CANCEL must contain) and RFC 6047 (iMIP:
 sending them by e-mail). Built with the ``icalendar`` package.
 
 * ``METHOD:REQUEST`` for a confirmation or an update (reschedule), ``METHOD:CANCEL`` for a
   cancellation; the MIME ``method=`` parameter of the part carrying it must be the same value
-  (see :mod:`app.services.email_messages`, which uses :attr:`Invitation.method` for both).
+  (:class:`app.integrations.mail.Mailer` uses :attr:`Invitation.method` for both).
 * ``UID`` is :attr:`Booking.uid`, the same for the life of the booking, so calendar clients update
   or remove the event they already have instead of adding another.
 * ``SEQUENCE`` is the booking's :attr:`Booking.sequence` as of the change being announced; the
@@ -18,26 +18,16 @@ sending them by e-mail). Built with the ``icalendar`` package.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from icalendar import vCalAddress, vText
 
+from app.integrations.mail import Invitation
 from app.models import Booking, Business
-from app.services.calendar_links import base_event, new_calendar
+from app.services.calendar_files import base_event, new_calendar
 
 REQUEST = "REQUEST"
 CANCEL = "CANCEL"
-
-
-@dataclass(frozen=True)
-class Invitation:
-    method: str  # REQUEST or CANCEL; also the MIME method= parameter
-    ics: bytes  # the VCALENDAR, UTF-8, CRLF line endings
-
-    @property
-    def text(self) -> str:
-        return self.ics.decode("utf-8")
 
 
 def _address(email: str, name: str | None, **params: str) -> vCalAddress:

@@ -1,18 +1,21 @@
-"""Serialising bookings of the same staff members, on SQLite and PostgreSQL (DESIGN.md,
-"No double booking, ever").
+"""One unit of work for every write, and the locks that stop two bookings taking one slot.
 
-PostgreSQL: ``SELECT ... FOR UPDATE`` on the staff rows, in id order (no deadlocks), inside the
-transaction that re-checks availability and inserts.
+Every service that writes does so in :func:`unit_of_work`: begin, lock, commit, or roll back and
+re-raise. The lock depends on the database:
 
-SQLite: the transaction starts with ``BEGIN IMMEDIATE`` (and so does every transaction of an
-unsafe HTTP request, see :func:`_in_unsafe_request`) so it holds the database's write lock
-*before* it reads; a second writer waits (``busy_timeout``) rather than reading a stale snapshot.
-pysqlite's own implicit ``BEGIN`` is switched off so SQLAlchemy controls when transactions start
-(the recipe in SQLAlchemy's "Serializable isolation / Savepoints / Transactional DDL" notes).
+PostgreSQL: ``SELECT ... FOR UPDATE`` on the staff rows concerned, in id order (no deadlocks),
+inside the transaction that re-checks availability and inserts.
+
+SQLite: the transaction starts with ``BEGIN IMMEDIATE``, so it holds the database's write lock
+*before* it reads; a second writer waits (``busy_timeout``) rather than reading a stale snapshot
+and failing at its first write ("database is locked"). pysqlite's own implicit ``BEGIN`` is
+switched off so SQLAlchemy controls when transactions start (the recipe in SQLAlchemy's
+"Serializable isolation / Savepoints / Transactional DDL" notes).
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 
 from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
@@ -38,17 +41,7 @@ def install_sqlite_locking(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        immediate = conn.get_execution_options().get(IMMEDIATE) or _in_unsafe_request()
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
-
-
-def _in_unsafe_request() -> bool:
-    """True while serving a POST/PUT/PATCH/DELETE: such a request usually reads then writes, and
-    on SQLite a deferred transaction that does so fails at once ("database is locked") if another
-    writer committed in between. Taking the write lock up front makes it wait its turn instead."""
-    from flask import has_request_context, request
-
-    return has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(IMMEDIATE) else "BEGIN")
 
 
 def begin_write(session: Session, staff_ids: Iterable[int]) -> None:
@@ -67,4 +60,27 @@ def begin_write(session: Session, staff_ids: Iterable[int]) -> None:
             session.commit()
         session.connection(execution_options={IMMEDIATE: True})
         return
-    session.execute(select(StaffMember.id).where(StaffMember.id.in_(ids)).order_by(StaffMember.id).with_for_update())
+    if ids:
+        session.execute(select(StaffMember.id).where(StaffMember.id.in_(ids)).order_by(StaffMember.id).with_for_update())
+
+
+@contextmanager
+def unit_of_work(lock_staff: Iterable[int] = ()) -> Iterator[Session]:
+    """One write transaction of the app's session, as a ``with`` block.
+
+    On entry: :func:`begin_write` (SQLite: ``BEGIN IMMEDIATE``, committing a read-only
+    transaction left open first; PostgreSQL: ``SELECT ... FOR UPDATE`` of the ``lock_staff``
+    staff rows, in id order). On a normal exit: commit. On any exception (``BaseException``
+    included, so a killed request leaves nothing half-written): roll back and re-raise. Yields
+    the session.
+    """
+    from app.extensions import db
+
+    session = db.session()
+    begin_write(session, lock_staff)
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise

@@ -1,13 +1,13 @@
 """In-app notifications for the people of a business, and which events each wants by e-mail or in-app.
 
-Recording: :mod:`app.services.booking_service` calls :func:`record_for_booking` inside each
-transition's transaction (next to the e-mail jobs), so a notification exists exactly when the
-change committed. Reading and marking are scoped to one user: another user's notification id is
+Recording: :func:`on_booking_event` is a booking-event subscriber (see
+:mod:`app.services.booking_events`), so a notification exists exactly when the change committed.
+Reading and marking are scoped to one user: another user's notification id is
 :class:`NotFound`, never someone else's row.
 
-Preferences: one :class:`NotificationPreference` row per (user, type) that differs from the
-default; no row means both channels on. E-mail preferences are honoured by
-:func:`app.services.email_messages.record_booking_emails` through :func:`owners_want_email`.
+Preferences: one :class:`NotificationPreference` row per (user, event) that differs from the
+default; no row means both channels on. E-mail preferences are honoured by the booking e-mail
+subscriber (:mod:`app.services.booking_emails`) through :func:`owners_want_email`.
 """
 from __future__ import annotations
 
@@ -16,33 +16,35 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 
-from app.domain.booking_state import BookingStatus
+from app.domain.booking_events import BookingEvent
 from app.extensions import db
 from app.models import Booking, Membership, Role, User, utcnow
-from app.models.notification import BookingNotification, NotificationPreference, NotificationType
+from app.models.notification import BookingNotification, NotificationPreference
+from app.services.booking_events import BookingChange
 from app.services.errors import NotFound, ValidationFailed
+from app.services.locks import unit_of_work
 
-T = NotificationType
+E = BookingEvent
 
 
 @dataclass(frozen=True)
 class EventKind:
-    type: NotificationType
+    type: BookingEvent
     label: str  # shown on the preferences page
     email_template: str | None  # the owner e-mail this event sends (None: no owner e-mail exists)
 
 
-#: Every event, in the order the preferences page lists them.
+#: Every event people are told about, in the order the preferences page lists them.
 EVENT_KINDS: tuple[EventKind, ...] = (
-    EventKind(T.BOOKING_REQUEST, "New request awaiting approval", "owner_new_request"),
-    EventKind(T.BOOKING_CREATED, "New booking (confirmed straight away)", "owner_confirmed"),
-    EventKind(T.BOOKING_APPROVED, "Request approved by someone else", None),
-    EventKind(T.BOOKING_REJECTED, "Request rejected by someone else", None),
-    EventKind(T.BOOKING_CANCELLED, "Booking cancelled", "owner_cancelled"),
-    EventKind(T.BOOKING_EXPIRED, "Request expired unanswered", "owner_expired"),
+    EventKind(E.REQUESTED, "New request awaiting approval", "owner_new_request"),
+    EventKind(E.BOOKED, "New booking (confirmed straight away)", "owner_confirmed"),
+    EventKind(E.APPROVED, "Request approved by someone else", None),
+    EventKind(E.REJECTED, "Request rejected by someone else", None),
+    EventKind(E.CANCELLED, "Booking cancelled", "owner_cancelled"),
+    EventKind(E.EXPIRED, "Request expired unanswered", "owner_expired"),
 )
-KINDS: dict[NotificationType, EventKind] = {k.type: k for k in EVENT_KINDS}
-_TYPE_OF_TEMPLATE: dict[str, NotificationType] = {k.email_template: k.type for k in EVENT_KINDS if k.email_template}
+KINDS: dict[BookingEvent, EventKind] = {k.type: k for k in EVENT_KINDS}
+_TYPE_OF_TEMPLATE: dict[str, BookingEvent] = {k.email_template: k.type for k in EVENT_KINDS if k.email_template}
 
 
 @dataclass(frozen=True)
@@ -59,42 +61,41 @@ def _when(booking: Booking) -> str:
     return f"{start:%a} {start.day} {start:%b %Y, %H:%M} ({tz})"
 
 
-def _content(booking: Booking, type_: NotificationType, actor: User | None) -> tuple[str, str]:
+def _content(booking: Booking, type_: BookingEvent, actor: User | None) -> tuple[str, str]:
     """(title, message) for the event, with the time in the business's zone."""
     who = (actor.name or actor.email) if actor else None
     what = f"{booking.client_name}'s {booking.service.name} on {_when(booking)}"
-    if type_ == T.BOOKING_REQUEST:
+    if type_ == E.REQUESTED:
         return "New booking request", f"{booking.client_name} asked for {booking.service.name} on {_when(booking)}."
-    if type_ == T.BOOKING_CREATED:
+    if type_ == E.BOOKED:
         return "New booking", f"{booking.client_name} booked {booking.service.name} on {_when(booking)}."
-    if type_ == T.BOOKING_APPROVED:
+    if type_ == E.APPROVED:
         return "Request approved", f"{who or 'Someone'} approved {what}."
-    if type_ == T.BOOKING_REJECTED:
+    if type_ == E.REJECTED:
         reason = f" Reason: {booking.rejection_reason}" if booking.rejection_reason else ""
         return "Request rejected", f"{who or 'Someone'} rejected {what}.{reason}"
-    if type_ == T.BOOKING_CANCELLED:
+    if type_ == E.CANCELLED:
         reason = f" Reason: {booking.cancellation_reason}" if booking.cancellation_reason else ""
         lead = f"{who} cancelled {what}." if who else f"{what[0].upper()}{what[1:]} was cancelled."
         return "Booking cancelled", lead + reason
     return "Request expired", f"{booking.client_name}'s request for {booking.service.name} on {_when(booking)} expired unanswered."
 
 
-def _parse_type(type_: NotificationType | str) -> NotificationType:
-    try:
-        return NotificationType(type_)
-    except ValueError:
-        raise ValueError(f"unknown notification type {type_!r}") from None
+def on_booking_event(change: BookingChange) -> None:
+    """Booking-event subscriber: notify the business's people of the events in :data:`KINDS`."""
+    if change.event in KINDS:
+        record_for_booking(change.booking, change.event, actor=change.actor)
 
 
-def record_for_booking(booking: Booking, type_: NotificationType | str, *, actor: User | None = None) -> list[BookingNotification]:
+def record_for_booking(booking: Booking, type_: BookingEvent | str, *, actor: User | None = None) -> list[BookingNotification]:
     """Add one notification per member (owner or staff) of the booking's business whose in-app
     preference for ``type_`` is on, except ``actor`` (the person who made the change), to the
-    current session (no commit). ``type_`` may be ``"created"``: ``booking_request`` for a pending
-    booking, else ``booking_created``. Call it after applying the change (status, reasons).
-    Returns the new rows (ordered by user id). Raises ``ValueError`` for an unknown type."""
-    if type_ == "created":
-        type_ = T.BOOKING_REQUEST if booking.status == BookingStatus.PENDING else T.BOOKING_CREATED
-    type_ = _parse_type(type_)
+    current session (no commit). Call it after applying the change (status, reasons).
+    Returns the new rows (ordered by user id). Raises ``ValueError`` for an event people are
+    not notified of."""
+    requested, type_ = type_, next((k.type for k in EVENT_KINDS if k.type == type_), None)
+    if type_ is None:
+        raise ValueError(f"unknown notification type {requested!r}")
     if booking.id is None:
         db.session.flush()
     opted_out = select(NotificationPreference.user_id).where(
@@ -185,28 +186,28 @@ def get(user: User, notification_id: int) -> BookingNotification:
 def mark_read(user: User, notification_id: int) -> BookingNotification:
     """Mark one of ``user``'s notifications read (keeps the first ``read_at``) and commit.
     Raises :class:`NotFound` for another user's id."""
-    row = get(user, notification_id)
-    if row.read_at is None:
-        row.read_at = utcnow()
-        db.session.commit()
+    with unit_of_work():
+        row = get(user, notification_id)
+        if row.read_at is None:
+            row.read_at = utcnow()
     return row
 
 
 def mark_all_read(user: User) -> int:
     """Mark all of ``user``'s unread notifications read and commit; returns how many changed."""
-    result = db.session.execute(
-        update(BookingNotification)
-        .where(*_mine(user), BookingNotification.read_at.is_(None))
-        .values(read_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    with unit_of_work():
+        result = db.session.execute(
+            update(BookingNotification)
+            .where(*_mine(user), BookingNotification.read_at.is_(None))
+            .values(read_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
     return result.rowcount
 
 
 # ------------------------------------------------------------------ preferences
 
-def get_preferences(user: User) -> dict[NotificationType, Channels]:
+def get_preferences(user: User) -> dict[BookingEvent, Channels]:
     """Every event type -> ``user``'s :class:`Channels` (defaults for types never saved), in
     :data:`EVENT_KINDS` order."""
     saved = {
@@ -216,17 +217,16 @@ def get_preferences(user: User) -> dict[NotificationType, Channels]:
     return {k.type: saved.get(k.type, Channels()) for k in EVENT_KINDS}
 
 
-def set_preferences(user: User, prefs: dict) -> dict[NotificationType, Channels]:
+def set_preferences(user: User, prefs: dict) -> dict[BookingEvent, Channels]:
     """Save ``prefs``: type (enum or its value) -> ``{"email": bool, "in_app": bool}`` or
     :class:`Channels`; a missing channel keeps its current value, unlisted types are unchanged.
     Commits; returns :func:`get_preferences`. Raises :class:`ValidationFailed` for an unknown
     type or a non-boolean value."""
-    parsed: dict[NotificationType, dict[str, bool]] = {}
+    parsed: dict[BookingEvent, dict[str, bool]] = {}
     errors: dict[str, str] = {}
     for key, value in prefs.items():
-        try:
-            type_ = NotificationType(key)
-        except ValueError:
+        type_ = next((k.type for k in EVENT_KINDS if k.type == key), None)
+        if type_ is None:
             errors[str(key)] = "Unknown event type."
             continue
         values = {"email": value.email, "in_app": value.in_app} if isinstance(value, Channels) else dict(value)
@@ -236,10 +236,10 @@ def set_preferences(user: User, prefs: dict) -> dict[NotificationType, Channels]
         parsed[type_] = values
     if errors:
         raise ValidationFailed("Some preferences could not be saved.", errors)
-    existing = {
-        p.type: p for p in db.session.scalars(select(NotificationPreference).where(NotificationPreference.user_id == user.id))
-    }
-    try:
+    with unit_of_work():
+        existing = {
+            p.type: p for p in db.session.scalars(select(NotificationPreference).where(NotificationPreference.user_id == user.id))
+        }
         for type_, values in parsed.items():
             row = existing.get(type_)
             if row is None:
@@ -247,8 +247,4 @@ def set_preferences(user: User, prefs: dict) -> dict[NotificationType, Channels]
                 db.session.add(row)
             for channel, flag in values.items():
                 setattr(row, channel, flag)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return get_preferences(user)

@@ -1,9 +1,11 @@
-"""The transactional outbox (DESIGN.md, "Background work that is never lost").
+"""The transactional outbox: the queue of side effects that is never lost.
 
 A service that wants a side effect (an e-mail, a calendar sync) calls :func:`record` inside its own
 transaction: the job row commits or rolls back with the change that caused it. Executors (the RQ
-dispatcher in :mod:`app.jobs.dispatch`, the in-process runner in :mod:`app.jobs.inprocess`) then
-take rows with :func:`due` / :func:`claim` and finish them with :func:`complete` or :func:`fail`.
+dispatcher and the in-process runner in :mod:`app.jobs.executors`) then take rows with
+:func:`due` / :func:`claim` and finish them with :func:`complete` or :func:`fail`; :func:`on_commit`
+lets them start at once after a commit that recorded a job. The Jobs page's queries and "resend all
+failed" are :mod:`app.services.job_admin`'s.
 
 Row life cycle (``OutboxJob.status``)::
 
@@ -15,31 +17,26 @@ Row life cycle (``OutboxJob.status``)::
 lost with Redis, a worker killed mid-job) is presumed dead and the row is due again. Taking a row
 is a conditional ``UPDATE ... WHERE status = ...``, so two workers never run the same job at once.
 
-Every function except :func:`record` and the read-only queries is its own transaction: it commits
-the session (committing first whatever the session had open, as :func:`app.services.locks.begin_write`
-does). All instants are aware UTC.
+Every function except :func:`record`, :func:`supersede` and the read-only queries is its own unit of
+work (:func:`app.services.locks.unit_of_work`, which commits first whatever the session had open).
+All instants are aware UTC.
 """
 from __future__ import annotations
 
 import json
 import random
-import re
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from email import policy
-from email.parser import BytesParser
-from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, delete, event, func, or_, select, update
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import and_, delete, event, or_, select, update
+from sqlalchemy.orm import Session
 
 from app.extensions import db
 from app.models import Booking, utcnow
-from app.models.outbox import JobStatus, OutboxJob, SentMessage
-from app.services.errors import NotFound
-from app.services.locks import IMMEDIATE
+from app.models.outbox import JobStatus, OutboxJob
+from app.redaction import redact
+from app.services.locks import unit_of_work
 
 # Defaults for the config keys (all optional; see app/config.py).
 DEFAULTS = {
@@ -146,16 +143,6 @@ def _after_rollback(session: Session) -> None:
 
 # ------------------------------------------------------------------ executing (own transactions)
 
-def begin_write() -> None:
-    """Start a fresh transaction that may write (``BEGIN IMMEDIATE`` on SQLite, so a read followed
-    by a write cannot fail on a stale snapshot while other processes write). Commits any open one."""
-    session = db.session()
-    if session.in_transaction():
-        session.commit()
-    if session.get_bind().dialect.name == "sqlite":
-        session.connection(execution_options={IMMEDIATE: True})
-
-
 def _due_condition(now: datetime):
     return or_(
         and_(OutboxJob.status == JobStatus.PENDING, OutboxJob.run_at <= now),
@@ -175,18 +162,13 @@ def due(now: datetime | None = None, limit: int = 100) -> list[OutboxJob]:
 
 
 def _conditional_update(job_id: int, condition, **values) -> bool:
-    begin_write()
-    try:
+    with unit_of_work():
         result = db.session.execute(
             update(OutboxJob)
             .where(OutboxJob.id == job_id, condition)
             .values(**values)
             .execution_options(synchronize_session=False)
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return result.rowcount == 1
 
 
@@ -332,17 +314,12 @@ def supersede(booking_id: int, key_like: str, reason: str, now: datetime | None 
 def cleanup(older_than: datetime) -> int:
     """Delete ``done`` jobs finished before ``older_than``; returns how many. ``SentMessage`` rows
     stay (they are the idempotency record and the "sent email" history). Commits."""
-    begin_write()
-    try:
+    with unit_of_work():
         result = db.session.execute(
             delete(OutboxJob)
             .where(OutboxJob.status == JobStatus.DONE, OutboxJob.done_at < older_than)
             .execution_options(synchronize_session=False)
         )
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
     return result.rowcount
 
 
@@ -370,204 +347,3 @@ def job_id_for_key(key: str) -> int | None:
     return db.session.scalar(select(OutboxJob.id).where(OutboxJob.idempotency_key == key))
 
 
-# ------------------------------------------------------------------ "resend all failed"
-
-RETRY_FAILED_KIND = "retry_failed"
-_ACTIVE = (JobStatus.PENDING, JobStatus.DISPATCHED, JobStatus.RUNNING)
-
-
-def start_retry_failed(business_id: int, now: datetime | None = None) -> OutboxJob:
-    """Record ONE ``retry_failed`` job that puts every failed job of business ``business_id`` back
-    in the queue (see :func:`retry_failed_jobs`), and commit. While one is still pending or
-    running, returns that one instead (a double click starts one job). Watch it with
-    :func:`get_job` (``progress``, ``progress_message``, ``result``)."""
-    now = now or utcnow()
-    begin_write()
-    try:
-        active = db.session.scalar(
-            select(OutboxJob)
-            .where(OutboxJob.business_id == business_id, OutboxJob.kind == RETRY_FAILED_KIND, OutboxJob.status.in_(_ACTIVE))
-            .order_by(OutboxJob.id.desc())
-            .limit(1)
-        )
-        if active is not None:
-            db.session.commit()
-            return active
-        job = record(
-            RETRY_FAILED_KIND,
-            {"business_id": business_id},
-            key=f"{RETRY_FAILED_KIND}:{business_id}:{now.isoformat()}:{random.getrandbits(32):08x}",
-            business_id=business_id,
-            max_attempts=3,
-        )
-        job.progress = 0
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        raise
-    return job
-
-
-def retry_failed_jobs(business_id: int, job_id: int | None = None, now: datetime | None = None) -> dict[str, int]:
-    """Put each ``failed`` job of business ``business_id`` back to ``pending`` (:func:`retry`),
-    reporting progress on job ``job_id`` (the ``retry_failed`` job doing this) after each one.
-
-    Returns ``{"total": n, "retried": r}`` (``r < n`` when someone retried a job meanwhile); the
-    same dict is stored as the job's ``result``. Each retry commits on its own, so running this
-    twice is harmless (the second run finds nothing failed)."""
-    ids = list(
-        db.session.scalars(
-            select(OutboxJob.id)
-            .where(OutboxJob.business_id == business_id, OutboxJob.status == JobStatus.FAILED, OutboxJob.kind != RETRY_FAILED_KIND)
-            .order_by(OutboxJob.id)
-        )
-    )
-    db.session.rollback()
-    total, retried = len(ids), 0
-    if job_id is not None:
-        set_progress(job_id, 0, f"Retrying {total} failed job{'s' if total != 1 else ''}…")
-    for n, failed_id in enumerate(ids, start=1):
-        if retry(failed_id, now=now):
-            retried += 1
-        if job_id is not None:
-            set_progress(job_id, n * 100 // total, f"Retried {n} of {total}")
-    result = {"total": total, "retried": retried}
-    if job_id is not None:
-        summary = f"Queued {retried} failed job{'s' if retried != 1 else ''} to run again." if total else "There were no failed jobs."
-        set_progress(job_id, 100, summary, result=result)
-    return result
-
-
-# ------------------------------------------------------------------ never show secrets
-
-_URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
-_SECRET_CONFIG = re.compile(r"SECRET|PASSWORD|TOKEN|_KEY$|_KEYS$")
-
-
-def redact(text: str | None) -> str:
-    """``text`` (an error message) with URL credentials (``smtp://user:pw@host`` ->
-    ``smtp://***@host``) and the values of secret config keys (``*SECRET*``, ``*PASSWORD*``,
-    ``*TOKEN*``, ``*_KEY``) replaced by ``***``. Used before storing and before showing errors."""
-    if not text:
-        return text or ""
-    text = _URL_CREDENTIALS.sub(r"\1***@", text)
-    try:
-        config = current_app.config
-    except RuntimeError:  # no app context
-        return text
-    secrets = [v for k, v in config.items() if isinstance(v, str) and len(v) >= 6 and _SECRET_CONFIG.search(k)]
-    for url_key in ("SMTP_URL", "REDIS_URL", "DATABASE_URL", "SQLALCHEMY_DATABASE_URI"):
-        url = config.get(url_key)
-        match = re.match(r"[^:]+://[^:/@]*:([^@/]+)@", url) if isinstance(url, str) else None
-        if match and len(match.group(1)) >= 3:
-            secrets.append(match.group(1))
-    for secret in sorted(set(secrets), key=len, reverse=True):
-        text = text.replace(secret, "***")
-    return text
-
-
-# ------------------------------------------------------------------ queries for the dashboard
-
-def list_jobs(
-    business_id: int | None = None, status: JobStatus | None = None, booking_id: int | None = None, limit: int = 100
-) -> list[OutboxJob]:
-    """Newest first, with ``job.booking`` loaded. ``business_id`` keeps one business's jobs
-    (system jobs such as the cleanup have none and are left out); optionally one status or one
-    booking. At most ``limit`` rows."""
-    query = select(OutboxJob).options(selectinload(OutboxJob.booking)).order_by(OutboxJob.id.desc()).limit(limit)
-    if business_id is not None:
-        query = query.where(OutboxJob.business_id == business_id)
-    if status is not None:
-        query = query.where(OutboxJob.status == status)
-    if booking_id is not None:
-        query = query.where(OutboxJob.booking_id == booking_id)
-    return list(db.session.scalars(query))
-
-
-def get_job(business_id: int, job_id: int) -> OutboxJob:
-    """Business ``business_id``'s job ``job_id``, read fresh; :class:`NotFound` for another
-    business's job, a system job or an unknown id."""
-    job = db.session.get(OutboxJob, job_id, populate_existing=True)
-    if job is None or job.business_id != business_id:
-        raise NotFound("No such job.")
-    return job
-
-
-def retry_for_business(business_id: int, job_id: int, now: datetime | None = None) -> OutboxJob:
-    """The dashboard's Retry button: :func:`retry` job ``job_id`` of business ``business_id``.
-
-    Returns the job as it is afterwards. Raises :class:`NotFound` (not this business's) or
-    :class:`~app.services.errors.Conflict` (the job is not failed, e.g. retried already)."""
-    from app.services.errors import Conflict
-
-    get_job(business_id, job_id)
-    if not retry(job_id, now=now):
-        raise Conflict("Only failed jobs can be retried; this one is already queued or done.")
-    return get_job(business_id, job_id)
-
-
-def failed_count(business_id: int | None = None) -> int:
-    """How many jobs are parked as ``failed`` (the nav counter); all businesses' when None."""
-    query = select(func.count(OutboxJob.id)).where(OutboxJob.status == JobStatus.FAILED)
-    if business_id is not None:
-        query = query.where(OutboxJob.business_id == business_id)
-    return db.session.scalar(query)
-
-
-def sent_messages(business_id: int | None = None, booking_id: int | None = None, limit: int = 100) -> list[SentMessage]:
-    """Delivered messages, newest first (the dashboard's "sent email" page)."""
-    query = select(SentMessage).order_by(SentMessage.id.desc()).limit(limit)
-    if business_id is not None:
-        query = query.where(SentMessage.business_id == business_id)
-    if booking_id is not None:
-        query = query.where(SentMessage.booking_id == booking_id)
-    return list(db.session.scalars(query))
-
-
-@dataclass
-class StoredEmail:
-    """An ``.eml`` written by the file transport, taken apart for display."""
-
-    message: SentMessage
-    headers: list[tuple[str, str]]  # From, To, Reply-To, Subject, Date, Message-ID (those present)
-    text: str | None
-    html: str | None
-    attachments: list[tuple[str, str]] = field(default_factory=list)  # (file name, content type)
-
-
-def mail_outbox_dir() -> Path:
-    """Where the file transport writes (``MAIL_OUTBOX_DIR``, as :func:`app.integrations.smtp.transport_from_config`)."""
-    from app.config import INSTANCE
-
-    return Path(current_app.config.get("MAIL_OUTBOX_DIR") or INSTANCE / "outbox")
-
-
-def read_stored_email(business_id: int, message_id: int) -> StoredEmail:
-    """The ``.eml`` of business ``business_id``'s sent message ``message_id``, parsed.
-
-    The file is found from the row (``transport_message_id``, a bare file name the transport
-    chose), never from a path the caller supplies, and must resolve inside :func:`mail_outbox_dir`.
-    Raises :class:`NotFound` for another business's message, one not sent by the file transport,
-    or a file that is gone (e.g. the directory was cleared)."""
-    message = db.session.get(SentMessage, message_id)
-    if message is None or message.business_id != business_id:
-        raise NotFound("No such message.")
-    name = message.transport_message_id or ""
-    if message.transport != "file" or not name or name != Path(name).name or name.startswith("."):
-        raise NotFound("This message was sent by SMTP; there is no copy to show.")
-    directory = mail_outbox_dir().resolve()
-    path = (directory / name).resolve()
-    if path.parent != directory or not path.is_file():
-        raise NotFound("The copy of this message is no longer on disk.")
-    parsed = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
-    headers = [(h, str(parsed[h])) for h in ("From", "To", "Reply-To", "Subject", "Date", "Message-ID") if parsed[h]]
-    text_part = parsed.get_body(preferencelist=("plain",))
-    html_part = parsed.get_body(preferencelist=("html",))
-    attachments = [(part.get_filename() or "(unnamed)", part.get_content_type()) for part in parsed.iter_attachments()]
-    return StoredEmail(
-        message=message,
-        headers=headers,
-        text=text_part.get_content() if text_part is not None else None,
-        html=html_part.get_content() if html_part is not None else None,
-        attachments=attachments,
-    )

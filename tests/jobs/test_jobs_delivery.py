@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.jobs import run_job
 from app.models import utcnow
 from app.models.outbox import JobStatus, OutboxJob, SentMessage
-from app.services import email_messages, outbox
+from app.services import booking_emails, job_admin, outbox
 from tests.jobs.mail_support import parse
 
 ROOT = __file__.rsplit("/tests/", 1)[0]
@@ -22,7 +22,7 @@ ROOT = __file__.rsplit("/tests/", 1)[0]
 def confirmed_job(make_booking, db):
     """The id of the client's "confirmed" e-mail job for a fresh booking."""
     booking = make_booking()
-    job = email_messages.record_booking_email(booking, "confirmed")
+    job = booking_emails.record_booking_email(booking, "confirmed")
     db.session.commit()
     return job.id
 
@@ -77,7 +77,7 @@ def test_five_failed_attempts_park_the_job(confirmed_job, smtp_server, db):
         statuses.append(run_job(confirmed_job, now=now))
         now = row(db, confirmed_job).run_at + timedelta(seconds=1)
     assert statuses == ["pending"] * 4 + ["failed"]
-    assert outbox.failed_count() == 1
+    assert job_admin.failed_count() == 1
 
 
 class WorkerKilled(BaseException):

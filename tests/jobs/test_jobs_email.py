@@ -10,7 +10,8 @@ from sqlalchemy import select
 from app.extensions import db as _db
 from app.jobs import run_job
 from app.models.outbox import JobStatus, OutboxJob, SentMessage
-from app.services import booking_service, email_messages
+from app.domain.booking_events import created_event
+from app.services import booking_emails, booking_service, reminders
 from tests.jobs.conftest import NOW
 from tests.jobs.mail_support import event_of, parse
 
@@ -28,7 +29,7 @@ MIME_WITHOUT_INVITE = ["multipart/alternative", "  text/plain", "  text/html"]
 
 
 def record(booking, event, **kwargs) -> dict[str, int]:
-    jobs = email_messages.record_booking_emails(booking, event, **kwargs)
+    jobs = booking_emails.record_booking_emails(booking, event, **kwargs)
     _db.session.commit()
     return {job.payload["template"]: job.id for job in jobs}
 
@@ -43,7 +44,7 @@ def by_template(smtp_server):
 
 def test_confirmed_booking_sends_an_invitation_to_the_client_and_a_note_to_the_owner(make_booking, smtp_server, db):
     booking = make_booking()
-    jobs = record(booking, "created")
+    jobs = record(booking, created_event(booking.status))
     assert sorted(jobs) == ["confirmed", "owner_confirmed"]
     assert run_all(jobs.values()) == ["done", "done"]
 
@@ -101,7 +102,7 @@ def test_confirmed_booking_sends_an_invitation_to_the_client_and_a_note_to_the_o
 def test_cancellation_updates_the_same_event_with_a_higher_sequence(make_booking, smtp_server, shop, db):
     business, _ = shop
     booking = make_booking()
-    confirmed = record(booking, "created")["confirmed"]
+    confirmed = record(booking, created_event(booking.status))["confirmed"]
     booking = booking_service.cancel(business, booking.id, None, "Pool closed for repairs")
     cancelled = record(booking, "cancelled")
     assert run_all([confirmed, *cancelled.values()]) == ["done", "done", "done"]
@@ -123,7 +124,7 @@ def test_uid_stable_and_sequence_increasing_across_confirm_reschedule_cancel(mak
     """Each job runs before the next change, as it would in production."""
     business, _ = shop
     booking = make_booking()
-    run_all([record(booking, "created")["confirmed"]])
+    run_all([record(booking, created_event(booking.status))["confirmed"]])
     booking.sequence += 1  # what a reschedule does (the reschedule service is a later issue)
     booking.start_at += timedelta(hours=2)
     booking.end_at += timedelta(hours=2)
@@ -153,7 +154,7 @@ def approval_shop(shop, db):
 def test_request_flow_emails_without_invitations_until_confirmed(approval_shop, make_booking, smtp_server, db):
     business, _ = approval_shop
     booking = make_booking()
-    jobs = record(booking, "created")
+    jobs = record(booking, created_event(booking.status))
     assert sorted(jobs) == ["owner_new_request", "request_received"]
     run_all(jobs.values())
     mails = by_template(smtp_server)
@@ -203,7 +204,7 @@ def test_owner_emails_go_to_owner_logins_when_the_business_has_no_email(make_boo
     business.email = ""
     db.session.commit()
     booking = make_booking()
-    run_all(record(booking, "created").values())
+    run_all(record(booking, created_event(booking.status)).values())
     mails = by_template(smtp_server)
     assert mails["owner_confirmed"].rcpt_tos == ["owner@example.com"]
     # The invitation's organizer falls back to MAIL_FROM's address.
@@ -213,7 +214,7 @@ def test_owner_emails_go_to_owner_logins_when_the_business_has_no_email(make_boo
 def test_reminders_are_timed_before_the_start_and_skipped_once_cancelled(make_booking, shop, smtp_server, db):
     business, _ = shop
     booking = make_booking()
-    jobs = email_messages.record_reminders(booking, now=NOW)
+    jobs = reminders.record_reminders(booking, now=NOW)
     db.session.commit()
     assert sorted((j.run_at, j.idempotency_key) for j in jobs) == [
         (datetime(2027, 6, 6, 9, 0, tzinfo=UTC), f"email:booking:{booking.id}:reminder:s0:1440m"),
@@ -234,7 +235,7 @@ def test_reminders_are_timed_before_the_start_and_skipped_once_cancelled(make_bo
 
 def test_phone_only_client_gets_no_email_but_the_owner_does(make_booking, smtp_server):
     booking = make_booking(client_email=None, client_phone="+447700900123")
-    assert run_all(record(booking, "created").values()) == ["done", "done"]
+    assert run_all(record(booking, created_event(booking.status)).values()) == ["done", "done"]
     assert [parse(m).template for m in smtp_server.messages] == ["owner_confirmed"]
 
 
@@ -246,7 +247,7 @@ def no_smtp(config_overrides):
 
 def test_without_smtp_url_emails_are_written_to_the_outbox_folder(no_smtp, make_booking, db, smtp_server, tmp_path):
     booking = make_booking()
-    assert run_all(record(booking, "created").values()) == ["done", "done"]
+    assert run_all(record(booking, created_event(booking.status)).values()) == ["done", "done"]
     files = sorted((tmp_path / "outbox").glob("*.eml"))
     assert len(files) == 2 and smtp_server.messages == []
     sent = db.session.scalars(select(SentMessage)).all()
@@ -256,8 +257,8 @@ def test_without_smtp_url_emails_are_written_to_the_outbox_folder(no_smtp, make_
 
 def test_record_is_idempotent_per_change(make_booking, db):
     booking = make_booking()
-    first = record(booking, "created")
-    again = record(booking, "created")
+    first = record(booking, created_event(booking.status))
+    again = record(booking, created_event(booking.status))
     assert first == again
     assert db.session.scalar(select(OutboxJob.status).where(OutboxJob.id == first["confirmed"])) == JobStatus.PENDING
 
@@ -265,6 +266,6 @@ def test_record_is_idempotent_per_change(make_booking, db):
 def test_unknown_event_or_template(make_booking):
     booking = make_booking()
     with pytest.raises(ValueError):
-        email_messages.record_booking_emails(booking, "exploded")
+        booking_emails.record_booking_emails(booking, "exploded")
     with pytest.raises(ValueError):
-        email_messages.record_booking_email(booking, "nope")
+        booking_emails.record_booking_email(booking, "nope")

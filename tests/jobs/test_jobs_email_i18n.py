@@ -10,8 +10,9 @@ import pytest
 
 from app.i18n import LANGUAGES, email_language
 from app.jobs import run_job
-from app.services import email_messages
-from app.services.email_messages import Theme, contrast_ratio, email_theme
+from app.domain.booking_events import created_event
+from app.domain.colors import Theme, contrast_ratio, email_theme
+from app.services import booking_emails, emails
 from tests.jobs.conftest import MONDAY, at
 from tests.jobs.mail_support import parse
 
@@ -82,7 +83,7 @@ EXPECTED = {
         "owner_expired": ("Solicitud caducada sin respuesta: Ada Lovelace para Private lesson el lunes, 7 de junio de 2027", "no se respondió a tiempo y ha caducado"),
     },
 }
-TEMPLATES = sorted(email_messages.TEMPLATES)
+TEMPLATES = sorted(emails.TEMPLATES)
 
 
 def test_every_template_has_an_expectation_in_every_language():
@@ -117,7 +118,7 @@ def test_each_template_in_each_language(speaking, language, template):
     booking = speaking(language)
     expected = EXPECTED[language]
     subject, phrase = expected[template]
-    email = email_messages.build_booking_email(booking, template)
+    email = emails.build_booking_email(booking, template)
 
     assert email.subject == subject
     assert email.text and email.html  # both parts
@@ -138,7 +139,7 @@ def test_each_template_in_each_language(speaking, language, template):
 
 def test_reasons_and_contact_lines_are_translated(speaking):
     booking = speaking("fr")
-    rejected = email_messages.build_booking_email(booking, "rejected")
+    rejected = emails.build_booking_email(booking, "rejected")
     assert "Motif : Fully booked" in rejected.text
     assert "<strong>Motif :</strong> Fully booked" in rejected.html
     assert (
@@ -147,14 +148,14 @@ def test_reasons_and_contact_lines_are_translated(speaking):
         f"en rappelant la référence {booking.reference}."
     ) in rejected.html
     assert "Téléphone : +44 20 7946 0000\nE-mail : hello@swimschool.test" in rejected.text
-    owner = email_messages.build_booking_email(booking, "owner_new_request")
+    owner = emails.build_booking_email(booking, "owner_new_request")
     assert "Client : Ada Lovelace, ada@example.com" in owner.text
     assert "Acceptez-la ou refusez-la (vous devrez vous connecter) : http://localhost/dashboard/requests" in owner.text
 
 
 def test_plain_text_details_align_on_the_longest_translated_label(speaking):
     booking = speaking("es")
-    text = email_messages.build_booking_email(booking, "confirmed").text
+    text = emails.build_booking_email(booking, "confirmed").text
     assert (
         "Qué:        Private lesson con Owner 1\n"
         "Cuándo:     lunes, 7 de junio de 2027, 5:00–6:00 (America/New_York)\n"
@@ -179,7 +180,7 @@ def test_an_end_on_the_next_day_shows_that_day_localised(make_booking, shop, db,
     booking = make_booking()
     booking.start_at, booking.end_at = at(MONDAY, "23:30"), at(MONDAY, "23:30") + timedelta(hours=1)  # no slot that late
     db.session.commit()
-    email = email_messages.build_booking_email(booking, "owner_confirmed")
+    email = emails.build_booking_email(booking, "owner_confirmed")
     assert end in email.text
 
 
@@ -187,7 +188,7 @@ def test_an_end_on_the_next_day_shows_that_day_localised(make_booking, shop, db,
 def test_unknown_language_falls_back_to_english(speaking, language):
     booking = speaking("en")
     booking.business.language = language
-    email = email_messages.build_booking_email(booking, "confirmed")
+    email = emails.build_booking_email(booking, "confirmed")
     assert email.subject == "Confirmed: Private lesson on Monday 7 June 2027"
     assert "Your booking is confirmed" in email.text
     assert '<html lang="en">' in email.html
@@ -201,9 +202,9 @@ def test_email_language():
 def test_language_is_forced_per_email_not_leaked(speaking, app):
     """One app context renders a French then an English-business e-mail: each its own language."""
     booking = speaking("fr")
-    assert email_messages.build_booking_email(booking, "confirmed").subject.startswith("Réservation confirmée")
+    assert emails.build_booking_email(booking, "confirmed").subject.startswith("Réservation confirmée")
     booking.business.language = "en"
-    assert email_messages.build_booking_email(booking, "confirmed").subject.startswith("Confirmed:")
+    assert emails.build_booking_email(booking, "confirmed").subject.startswith("Confirmed:")
     from flask_babel import get_locale
 
     assert str(get_locale()) == "en"
@@ -212,7 +213,7 @@ def test_language_is_forced_per_email_not_leaked(speaking, app):
 @pytest.mark.parametrize("template", TEMPLATES)
 def test_brand_colour_in_the_html_only(speaking, template):
     booking = speaking("de", brand_color="#0a7ea4")
-    email = email_messages.build_booking_email(booking, template)
+    email = emails.build_booking_email(booking, template)
     # The header band: the colour behind the business's name, white text (4.63:1).
     assert (
         '<td bgcolor="#0a7ea4" style="background:#0a7ea4;color:#ffffff;padding:16px 24px;'
@@ -225,7 +226,7 @@ def test_brand_colour_in_the_html_only(speaking, template):
 
 def test_buttons_use_the_brand_colour_with_readable_text(speaking):
     booking = speaking("en", brand_color="#ffd500")  # yellow: white text would be 1.4:1
-    html = email_messages.build_booking_email(booking, "owner_new_request").html
+    html = emails.build_booking_email(booking, "owner_new_request").html
     assert (
         '<a href="http://localhost/dashboard/requests" style="display:inline-block;background:#ffd500;'
         'color:#000000;padding:10px 16px;border-radius:6px;text-decoration:none;font-weight:bold;">Review the request</a>'
@@ -235,7 +236,7 @@ def test_buttons_use_the_brand_colour_with_readable_text(speaking):
 
 def test_no_brand_colour_uses_the_default_theme(speaking):
     booking = speaking("en")
-    html = email_messages.build_booking_email(booking, "confirmed").html
+    html = emails.build_booking_email(booking, "confirmed").html
     assert 'bgcolor="#1f5fbf" style="background:#1f5fbf;color:#ffffff;' in html
 
 
@@ -268,7 +269,7 @@ def test_contrast_ratio_matches_wcag():
 
 def test_a_french_email_through_the_smtp_server(speaking, smtp_server):
     booking = speaking("fr", brand_color="#0a7ea4")
-    [job] = [j for j in email_messages.record_booking_emails(booking, "created") if j.payload["template"] == "confirmed"]
+    [job] = [j for j in booking_emails.record_booking_emails(booking, created_event(booking.status)) if j.payload["template"] == "confirmed"]
     from app.extensions import db
 
     db.session.commit()

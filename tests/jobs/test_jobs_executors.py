@@ -16,10 +16,11 @@ from rq import Queue, SimpleWorker
 from sqlalchemy import delete, func, select
 
 from app.jobs import InProcessRunner, start_in_process_runner
-from app.jobs.dispatch import dispatch_due
+from app.jobs.executors.redis_queue import dispatch_due
 from app.models import utcnow
 from app.models.outbox import JobStatus, OutboxJob, SentMessage
-from app.services import email_messages
+from app.domain.booking_events import created_event
+from app.services import booking_emails
 from app.services.locks import begin_write
 from app.services.outbox import QUEUES
 from tests.jobs.mail_support import parse
@@ -36,7 +37,7 @@ def statuses(db) -> list[JobStatus]:
     db.session.rollback()
     query = (
         select(OutboxJob.status)
-        .where(OutboxJob.kind == email_messages.JOB_KIND, OutboxJob.run_at <= utcnow() + timedelta(days=1))
+        .where(OutboxJob.kind == booking_emails.JOB_KIND, OutboxJob.run_at <= utcnow() + timedelta(days=1))
         .order_by(OutboxJob.id)
     )
     return list(db.session.scalars(query))
@@ -64,7 +65,7 @@ def book_and_record(make_booking, db, n=2):
     for i in range(n):
         booking = make_booking(f"{10 + i}:00", client_email=f"client{i}@example.com")
         begin_write(db.session, [booking.staff_id])  # as the booking service's transactions do
-        jobs += email_messages.record_booking_emails(booking, "created")
+        jobs += booking_emails.record_booking_emails(booking, created_event(booking.status))
         db.session.execute(delete(OutboxJob).where(OutboxJob.booking_id == booking.id, OutboxJob.idempotency_key.like("%:reminder:%")))
         db.session.commit()
     return [j.id for j in jobs]
@@ -130,7 +131,7 @@ def test_rq_worker_killed_mid_job_neither_loses_nor_duplicates(make_booking, smt
     conn = redis_server.client()
     booking = make_booking()
     db.session.execute(delete(OutboxJob))  # keep just the one job this test follows
-    job = email_messages.record_booking_email(booking, "confirmed")
+    job = booking_emails.record_booking_email(booking, "confirmed")
     db.session.commit()
     job_id = job.id
     assert dispatch_due(conn) == 1
@@ -201,7 +202,7 @@ def test_in_process_runner_retries_while_smtp_is_down(quick_retries, make_bookin
 
 def _jobs(db):
     db.session.rollback()
-    query = select(OutboxJob).where(OutboxJob.kind == email_messages.JOB_KIND, ~OutboxJob.idempotency_key.like("%:reminder:%"))
+    query = select(OutboxJob).where(OutboxJob.kind == booking_emails.JOB_KIND, ~OutboxJob.idempotency_key.like("%:reminder:%"))
     return list(db.session.scalars(query))
 
 
@@ -237,7 +238,7 @@ def test_start_in_process_runner_only_without_redis_and_outside_tests(app):
 def test_worker_runs_jobs_in_the_app_context(make_booking, smtp_server, redis_server, app, db):
     """``run_worker`` (what ``worker.py`` calls): an RQ worker running jobs in the app context,
     plus the dispatcher thread."""
-    from app.jobs.worker import run_worker
+    from app.jobs.executors.redis_queue import run_worker
 
     app.config["REDIS_URL"] = redis_server.url
     book_and_record(make_booking, db, n=1)
@@ -267,7 +268,7 @@ def test_web_dispatcher_enqueues_a_commit_s_jobs_without_waiting_for_a_poll(make
 def test_a_claim_the_database_refuses_hands_the_job_back(make_booking, redis_server, db, monkeypatch):
     from sqlalchemy.exc import OperationalError
 
-    from app.jobs import runner
+    from app.jobs.executors import runner
     from app.services import outbox
 
     [job_id, *_] = book_and_record(make_booking, db, n=1)

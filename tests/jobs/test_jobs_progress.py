@@ -10,7 +10,8 @@ from sqlalchemy import select
 
 from app.jobs import run_job
 from app.models.outbox import JobStatus, OutboxJob
-from app.services import outbox
+from app.redaction import redact
+from app.services import job_admin, outbox
 from app.services.errors import Conflict, NotFound
 
 UTC = timezone.utc
@@ -75,14 +76,14 @@ def test_resend_all_failed_retries_each_failed_job_of_the_business_with_progress
     mine, theirs = two_businesses
     ids = [failed_job(db, f"mine{i}", mine) for i in range(3)]
     other = failed_job(db, "theirs", theirs)
-    assert outbox.failed_count(mine) == 3 and outbox.failed_count(theirs) == 1 and outbox.failed_count() == 4
+    assert job_admin.failed_count(mine) == 3 and job_admin.failed_count(theirs) == 1 and job_admin.failed_count() == 4
 
     reports = []
     real = outbox.set_progress
     monkeypatch.setattr(outbox, "set_progress", lambda job_id, pct, msg=None, **kw: reports.append((pct, msg)) or real(job_id, pct, msg, **kw))
 
-    job = outbox.start_retry_failed(mine)
-    assert outbox.start_retry_failed(mine).id == job.id  # a double click: one job
+    job = job_admin.start_retry_failed(mine)
+    assert job_admin.start_retry_failed(mine).id == job.id  # a double click: one job
     job_id = job.id
     assert (row(db, job_id).kind, row(db, job_id).payload, row(db, job_id).business_id) == ("retry_failed", {"business_id": mine}, mine)
     assert (row(db, job_id).progress, row(db, job_id).progress_message) == (0, None)
@@ -101,10 +102,10 @@ def test_resend_all_failed_retries_each_failed_job_of_the_business_with_progress
     )
     assert [(row(db, i).status, row(db, i).attempts) for i in ids] == [(JobStatus.PENDING, 0)] * 3
     assert row(db, other).status == JobStatus.FAILED  # another business's: untouched
-    assert outbox.failed_count(mine) == 0
+    assert job_admin.failed_count(mine) == 0
 
     # Finished, so the next click starts a new job; with nothing failed it says so.
-    again = outbox.start_retry_failed(mine)
+    again = job_admin.start_retry_failed(mine)
     assert again.id != job_id
     assert run_job(again.id) == "done"
     assert (row(db, again.id).progress_message, row(db, again.id).result) == ("There were no failed jobs.", {"total": 0, "retried": 0})
@@ -117,13 +118,13 @@ def test_get_job_and_retry_are_scoped_to_the_business(db, two_businesses):
     db.session.commit()
     for jid in (job_id, system.id, 999999):
         with pytest.raises(NotFound):
-            outbox.get_job(mine, jid)
+            job_admin.get_job(mine, jid)
         with pytest.raises(NotFound):
-            outbox.retry_for_business(mine, jid)
+            job_admin.retry_for_business(mine, jid)
     assert row(db, job_id).status == JobStatus.FAILED
-    assert outbox.retry_for_business(theirs, job_id).status == JobStatus.PENDING
+    assert job_admin.retry_for_business(theirs, job_id).status == JobStatus.PENDING
     with pytest.raises(Conflict):
-        outbox.retry_for_business(theirs, job_id)
+        job_admin.retry_for_business(theirs, job_id)
 
 
 @pytest.fixture
@@ -136,11 +137,11 @@ def config_overrides(smtp_server, tmp_path):
 
 
 def test_errors_are_stored_and_shown_without_secrets(db):
-    assert outbox.redact("cannot send via smtp://mailer:s3cr3t-pw@127.0.0.1:2525: refused") == (
+    assert redact("cannot send via smtp://mailer:s3cr3t-pw@127.0.0.1:2525: refused") == (
         "cannot send via smtp://***@127.0.0.1:2525: refused"
     )
-    assert outbox.redact("auth failed for s3cr3t-pw (key very-secret-signing-key)") == "auth failed for *** (key ***)"
-    assert outbox.redact("redis://:pw@host/0 down") == "redis://***@host/0 down"
+    assert redact("auth failed for s3cr3t-pw (key very-secret-signing-key)") == "auth failed for *** (key ***)"
+    assert redact("redis://:pw@host/0 down") == "redis://***@host/0 down"
     job = outbox.record("noop", {}, key="k")
     db.session.commit()
     job_id = job.id

@@ -10,12 +10,12 @@ import pytest
 from redis import Redis
 from sqlalchemy import select
 
-import app.jobs.bookings as booking_jobs
+import app.jobs.booking_expiry as booking_jobs
 from app.domain.booking_state import BookingStatus
 from app.jobs import InProcessRunner, run_job
-from app.jobs.inprocess import Dispatcher
+from app.jobs.executors.threads import Dispatcher
 from app.jobs.maintenance import CLEANUP_KIND, cleanup_outbox, schedule_daily
-from app.models import Booking, BookingEvent, utcnow
+from app.models import Booking, BookingAuditEntry, utcnow
 from app.models.outbox import JobStatus, OutboxJob, SentMessage
 from app.services import booking_service, business_service, outbox
 from tests.jobs.conftest import MONDAY, NOW, UTC, at
@@ -102,7 +102,7 @@ def test_the_expiry_job_expires_the_request_once_and_records_its_emails(approval
     assert booking_jobs.expire_booking(b, key=f"expire_booking:{b}") is False
     assert run_job(expiry, now=expires + timedelta(hours=1)) == "skipped"  # already done
     assert [(k, key, s) for k, key, _, s in jobs_of(db, b) if ":expired:" in key or ":owner_expired:" in key] == expected
-    events = db.session.scalars(select(BookingEvent.to_status).where(BookingEvent.booking_id == b).order_by(BookingEvent.id))
+    events = db.session.scalars(select(BookingAuditEntry.to_status).where(BookingAuditEntry.booking_id == b).order_by(BookingAuditEntry.id))
     assert list(events) == [BookingStatus.PENDING, BookingStatus.EXPIRED]
 
 
@@ -251,7 +251,7 @@ def test_the_in_process_runner_schedules_the_daily_cleanup(app, db):
 
 
 def test_the_rq_worker_dispatcher_schedules_the_daily_cleanup(app, db):
-    """The worker process (app.jobs.worker.run_worker) runs this Dispatcher beside the RQ worker;
+    """The worker process (app.jobs.executors.redis_queue.run_worker) runs this Dispatcher beside the RQ worker;
     nothing is due, so it never talks to Redis here (the port is closed)."""
     started = utcnow()
     dispatcher = Dispatcher(app, Redis(port=1, socket_connect_timeout=0.2), poll_seconds=0.05)

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 from app.domain.availability import Slot
 from app.domain.booking_state import BookingStatus as S
 from app.extensions import db as _db
-from app.models import Booking, BookingEvent, Client
+from app.models import Booking, BookingAuditEntry, Client
 from app.services import availability_service, booking_service, business_service
 from app.services.errors import BookingClosed, Conflict, NotFound, SlotUnavailable, ValidationFailed
 from tests.services.support import MONDAY, NOW, at, later, request_for
@@ -23,7 +23,7 @@ def book(business, service, wall, n=1, now=NOW, day=MONDAY, **fields):
 def events(booking):
     return [
         (e.from_status, e.to_status, e.actor_user_id, e.note)
-        for e in _db.session.scalars(select(BookingEvent).where(BookingEvent.booking_id == booking.id).order_by(BookingEvent.id))
+        for e in _db.session.scalars(select(BookingAuditEntry).where(BookingAuditEntry.booking_id == booking.id).order_by(BookingAuditEntry.id))
     ]
 
 
@@ -75,7 +75,7 @@ def test_returning_clients_auto_approved_only_when_enabled(db, business, lesson,
     second = book(business, lesson, "14:00", client_email="ann@example.com")
     assert second.status == second_status
     assert second.client_id == first.client_id
-    event = db.session.scalar(select(BookingEvent).where(BookingEvent.booking_id == second.id))
+    event = db.session.scalar(select(BookingAuditEntry).where(BookingAuditEntry.booking_id == second.id))
     assert event.data == {"auto_approved": auto_approve}
 
 

@@ -6,10 +6,11 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Membership, Role, User
-from app.models.notification import BookingNotification, NotificationPreference, NotificationType as T
+from app.models.notification import BookingNotification, NotificationPreference
+from app.domain.booking_events import BookingEvent as T
 from app.models.outbox import OutboxJob
 from app.services import booking_service, business_service, notifications
-from app.services.email_messages import JOB_KIND
+from app.services.booking_emails import JOB_KIND
 from app.services.errors import NotFound, SlotUnavailable, ValidationFailed
 from app.services.notifications import Channels
 from tests.services.support import MONDAY, NOW, at, later, request_for
@@ -63,8 +64,8 @@ def test_confirmed_booking_notifies_everyone_of_the_business(db, business, membe
     booking = book(business, lesson)
     message = f"Client 1 booked Private lesson on {WHEN}."
     assert rows(db) == [
-        ("owner@example.com", T.BOOKING_CREATED, "New booking", message, booking.id),
-        ("sam@example.com", T.BOOKING_CREATED, "New booking", message, booking.id),
+        ("owner@example.com", T.BOOKED, "New booking", message, booking.id),
+        ("sam@example.com", T.BOOKED, "New booking", message, booking.id),
     ]
     assert notifications.unread_count(other) == 0
     n = notifications.list_for(member)[0]
@@ -80,8 +81,8 @@ def test_pending_request_is_a_booking_request(db, business, member, lesson):
     booking = book(business, lesson)
     message = f"Client 1 asked for Private lesson on {WHEN}."
     assert rows(db) == [
-        ("owner@example.com", T.BOOKING_REQUEST, "New booking request", message, booking.id),
-        ("sam@example.com", T.BOOKING_REQUEST, "New booking request", message, booking.id),
+        ("owner@example.com", T.REQUESTED, "New booking request", message, booking.id),
+        ("sam@example.com", T.REQUESTED, "New booking request", message, booking.id),
     ]
 
 
@@ -90,7 +91,7 @@ def test_approve_notifies_the_others_not_the_approver(db, business, owner, membe
     booking = book(business, lesson)
     booking_service.approve(business, booking.id, owner, now=later(1))
     assert rows(db)[2:] == [
-        ("sam@example.com", T.BOOKING_APPROVED, "Request approved", f"Owner 1 approved Client 1's Private lesson on {WHEN}.", booking.id),
+        ("sam@example.com", T.APPROVED, "Request approved", f"Owner 1 approved Client 1's Private lesson on {WHEN}.", booking.id),
     ]
 
 
@@ -99,7 +100,7 @@ def test_reject_by_a_member_tells_the_owner_with_the_reason(db, business, member
     booking = book(business, lesson)
     booking_service.reject(business, booking.id, member, "Pool closed")
     assert rows(db)[2:] == [
-        ("owner@example.com", T.BOOKING_REJECTED, "Request rejected",
+        ("owner@example.com", T.REJECTED, "Request rejected",
          f"Sam rejected Client 1's Private lesson on {WHEN}. Reason: Pool closed", booking.id),
     ]
 
@@ -109,12 +110,12 @@ def test_cancel_by_the_owner_and_without_an_actor(db, business, owner, member, l
     booking_service.cancel(business, first.id, owner, "Ill")
     booking_service.cancel(business, second.id, None, "Client called")
     assert rows(db, first.id)[2:] == [
-        ("sam@example.com", T.BOOKING_CANCELLED, "Booking cancelled", f"Owner 1 cancelled Client 1's Private lesson on {WHEN}. Reason: Ill", first.id),
+        ("sam@example.com", T.CANCELLED, "Booking cancelled", f"Owner 1 cancelled Client 1's Private lesson on {WHEN}. Reason: Ill", first.id),
     ]
     message = "Client 2's Private lesson on Mon 7 Jun 2027, 12:00 (Europe/London) was cancelled. Reason: Client called"
     assert rows(db, second.id)[2:] == [
-        ("owner@example.com", T.BOOKING_CANCELLED, "Booking cancelled", message, second.id),
-        ("sam@example.com", T.BOOKING_CANCELLED, "Booking cancelled", message, second.id),
+        ("owner@example.com", T.CANCELLED, "Booking cancelled", message, second.id),
+        ("sam@example.com", T.CANCELLED, "Booking cancelled", message, second.id),
     ]
 
 
@@ -124,8 +125,8 @@ def test_expiry_notifies_everyone(db, business, member, lesson):
     assert booking_service.expire_pending(now=later(3)) == 1
     message = f"Client 1's request for Private lesson on {WHEN} expired unanswered."
     assert rows(db)[2:] == [
-        ("owner@example.com", T.BOOKING_EXPIRED, "Request expired", message, booking.id),
-        ("sam@example.com", T.BOOKING_EXPIRED, "Request expired", message, booking.id),
+        ("owner@example.com", T.EXPIRED, "Request expired", message, booking.id),
+        ("sam@example.com", T.EXPIRED, "Request expired", message, booking.id),
     ]
 
 
@@ -135,7 +136,7 @@ def test_approving_an_expired_request_records_the_expiry(db, business, owner, me
     with pytest.raises(Exception, match="expired before it was approved"):
         booking_service.approve(business, booking.id, owner, now=later(3))
     assert [(email, type_) for email, type_, *_ in rows(db)[2:]] == [
-        ("owner@example.com", T.BOOKING_EXPIRED), ("sam@example.com", T.BOOKING_EXPIRED),
+        ("owner@example.com", T.EXPIRED), ("sam@example.com", T.EXPIRED),
     ]
 
 
@@ -157,24 +158,24 @@ def test_unknown_type_is_refused(db, business, lesson):
 def test_preferences_default_to_everything_on(business, owner):
     assert notifications.get_preferences(owner) == {k.type: Channels(True, True) for k in notifications.EVENT_KINDS}
     assert list(notifications.get_preferences(owner)) == [
-        T.BOOKING_REQUEST, T.BOOKING_CREATED, T.BOOKING_APPROVED, T.BOOKING_REJECTED, T.BOOKING_CANCELLED, T.BOOKING_EXPIRED,
+        T.REQUESTED, T.BOOKED, T.APPROVED, T.REJECTED, T.CANCELLED, T.EXPIRED,
     ]
 
 
 def test_set_preferences_saves_and_merges(db, owner):
-    notifications.set_preferences(owner, {"booking_request": {"in_app": False}})
-    saved = notifications.set_preferences(owner, {T.BOOKING_REQUEST: {"email": False}, "booking_expired": Channels(False, True)})
+    notifications.set_preferences(owner, {"requested": {"in_app": False}})
+    saved = notifications.set_preferences(owner, {T.REQUESTED: {"email": False}, "expired": Channels(False, True)})
     expected = {k.type: Channels(True, True) for k in notifications.EVENT_KINDS}
-    expected[T.BOOKING_REQUEST] = Channels(email=False, in_app=False)
-    expected[T.BOOKING_EXPIRED] = Channels(email=False, in_app=True)
+    expected[T.REQUESTED] = Channels(email=False, in_app=False)
+    expected[T.EXPIRED] = Channels(email=False, in_app=True)
     assert saved == expected == notifications.get_preferences(owner)
     assert db.session.scalar(select(db.func.count(NotificationPreference.id))) == 2
 
 
 @pytest.mark.parametrize("prefs, fields", [
     ({"booking_exploded": {"email": True}}, {"booking_exploded": "Unknown event type."}),
-    ({"booking_request": {"email": "yes"}}, {"booking_request.email": "Expected email/in_app set to true or false."}),
-    ({"booking_request": {"sms": True}}, {"booking_request.sms": "Expected email/in_app set to true or false."}),
+    ({"requested": {"email": "yes"}}, {"requested.email": "Expected email/in_app set to true or false."}),
+    ({"requested": {"sms": True}}, {"requested.sms": "Expected email/in_app set to true or false."}),
 ])
 def test_set_preferences_refuses_bad_input(db, owner, prefs, fields):
     with pytest.raises(ValidationFailed) as exc:
@@ -185,23 +186,23 @@ def test_set_preferences_refuses_bad_input(db, owner, prefs, fields):
 
 def test_in_app_off_means_no_notification_for_that_type_only(db, business, member, lesson):
     business_service.update_settings(business, requires_approval=True)
-    notifications.set_preferences(member, {"booking_request": {"in_app": False, "email": True}})
+    notifications.set_preferences(member, {"requested": {"in_app": False, "email": True}})
     booking = book(business, lesson)
     booking_service.cancel(business, booking.id, None, "Changed plans")
     assert [(email, type_) for email, type_, *_ in rows(db)] == [
-        ("owner@example.com", T.BOOKING_REQUEST),
-        ("owner@example.com", T.BOOKING_CANCELLED),
-        ("sam@example.com", T.BOOKING_CANCELLED),
+        ("owner@example.com", T.REQUESTED),
+        ("owner@example.com", T.CANCELLED),
+        ("sam@example.com", T.CANCELLED),
     ]
 
 
 def test_owner_email_preference_drops_the_owner_email_only(db, business, owner, lesson):
     business_service.update_settings(business, requires_approval=True)
-    notifications.set_preferences(owner, {"booking_request": {"email": False}})
+    notifications.set_preferences(owner, {"requested": {"email": False}})
     booking = book(business, lesson)
     assert owner_email_templates(db, booking.id) == []
     assert email_templates(db, booking.id) == ["request_received"]  # the client still hears from us
-    assert [(email, type_) for email, type_, *_ in rows(db)] == [("owner@example.com", T.BOOKING_REQUEST)]  # in-app still on
+    assert [(email, type_) for email, type_, *_ in rows(db)] == [("owner@example.com", T.REQUESTED)]  # in-app still on
     booking_service.cancel(business, booking.id, None, "Changed plans")
     assert owner_email_templates(db, booking.id) == ["owner_cancelled"]  # other types untouched
 
@@ -209,13 +210,13 @@ def test_owner_email_preference_drops_the_owner_email_only(db, business, owner, 
 def test_owner_email_goes_while_any_owner_wants_it(db, business, owner, lesson):
     partner = add_member(db, business, "pat@example.com", "Pat", Role.OWNER)
     staff = add_member(db, business, "sam@example.com", "Sam", Role.STAFF)
-    notifications.set_preferences(owner, {"booking_created": {"email": False}})
+    notifications.set_preferences(owner, {"booked": {"email": False}})
     first = book(business, lesson, 1, "10:00")
     assert owner_email_templates(db, first.id) == ["owner_confirmed"]
-    notifications.set_preferences(partner, {"booking_created": {"email": False}})
+    notifications.set_preferences(partner, {"booked": {"email": False}})
     second = book(business, lesson, 2, "12:00")
     assert owner_email_templates(db, second.id) == []  # staff preferences do not count for owner e-mail
-    assert notifications.get_preferences(staff)[T.BOOKING_CREATED].email is True
+    assert notifications.get_preferences(staff)[T.BOOKED].email is True
 
 
 # ------------------------------------------------------------------ reading and marking, per user

@@ -11,7 +11,7 @@ from app.domain.availability import Slot
 from app.domain.booking_state import BookingStatus as S
 from app.extensions import db as _db
 from app.jobs import run_job
-from app.models import Booking, BookingEvent
+from app.models import Booking, BookingAuditEntry
 from app.models.outbox import JobStatus, OutboxJob, SentMessage
 from app.services import booking_service, business_service
 from app.services.errors import Conflict, NotFound, SlotUnavailable, ValidationFailed
@@ -36,7 +36,7 @@ def state(b: Booking):
 def events(booking_id):
     return [
         (e.from_status, e.to_status, e.actor_user_id, e.note, e.data)
-        for e in _db.session.scalars(select(BookingEvent).where(BookingEvent.booking_id == booking_id).order_by(BookingEvent.id))
+        for e in _db.session.scalars(select(BookingAuditEntry).where(BookingAuditEntry.booking_id == booking_id).order_by(BookingAuditEntry.id))
     ]
 
 

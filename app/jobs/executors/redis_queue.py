@@ -1,4 +1,5 @@
-"""RQ executor: move due outbox rows onto RQ queues; the RQ job just calls :func:`run_job`.
+"""The RQ executor (with ``REDIS_URL``): move due outbox rows onto RQ queues, and the worker
+process that runs them; the RQ job just calls :func:`~app.jobs.executors.runner.run_job`.
 
 The outbox stays the source of truth. :func:`dispatch_due` marks a due row ``dispatched``
 (a conditional UPDATE, so two dispatchers never both enqueue it) and then enqueues
@@ -7,6 +8,12 @@ down the mark is undone and the row stays ``pending``: nothing is lost, the next
 If Redis loses a job after accepting it (restart without persistence), the row's dispatch lease
 expires and it is dispatched again; a duplicate RQ job is harmless because :func:`run_job` claims
 the row first and delivery is idempotent.
+
+The worker process (``worker.py``) is :func:`run_worker`: an RQ worker on the ``notifications``,
+``sync`` and ``default`` queues running jobs in its own process and app context, plus the
+:class:`~app.jobs.executors.threads.Dispatcher` thread that moves due rows (including delayed
+ones: reminders, expiry, the daily cleanup) onto those queues. The app is passed in by whoever
+starts the worker; nothing here builds one.
 """
 from __future__ import annotations
 
@@ -16,28 +23,27 @@ from datetime import datetime
 from flask import Flask, current_app, has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
-from rq import Queue
+from rq import Queue, SimpleWorker
 
+from app.extensions import db
+from app.jobs.executors.runner import run_job
+from app.jobs.executors.threads import Dispatcher
 from app.services import outbox
+from app.services.outbox import QUEUES
 
 log = logging.getLogger(__name__)
 
-_app: Flask | None = None  # the app a worker process without a pushed context builds once
+_worker_app: Flask | None = None  # set by run_worker, for jobs RQ runs without a pushed context
 
 
 def perform(job_id: int) -> str:
-    """The RQ job: run outbox job ``job_id`` in an app context (the worker's, or one built from
-    the environment's config when the worker pushed none)."""
-    from app.jobs.runner import run_job
-
+    """The RQ job: run outbox job ``job_id`` in an app context (the worker's). Raises
+    ``RuntimeError`` in a process that has neither a pushed context nor a :func:`run_worker` app."""
     if has_app_context():
         return run_job(job_id)
-    global _app
-    if _app is None:
-        from app import create_app
-
-        _app = create_app()
-    with _app.app_context():
+    if _worker_app is None:
+        raise RuntimeError("no Flask app: start workers with run_worker(app) (see worker.py)")
+    with _worker_app.app_context():
         return run_job(job_id)
 
 
@@ -76,3 +82,33 @@ def dispatch_due(redis_conn: Redis, now: datetime | None = None, limit: int = 10
             break
         count += 1
     return count
+
+
+class AppWorker(SimpleWorker):
+    """An RQ worker that runs each job in its own process, inside the app context.
+
+    Not RQ's default fork per job: a child forked while the dispatcher thread holds a SQLite write
+    lock inherits that lock state and its first write waits out ``busy_timeout`` and fails, and a
+    fork plus a fresh database connection costs ~100 ms per e-mail. A killed worker loses nothing:
+    the outbox row's lease expires and it is dispatched again (see :mod:`app.services.outbox`).
+    """
+
+    def perform_job(self, job, queue):
+        try:
+            return super().perform_job(job, queue)
+        finally:
+            db.session.remove()  # each job starts with a fresh session
+
+
+def run_worker(app: Flask, queues: tuple[str, ...] = QUEUES, *, burst: bool = False) -> None:
+    """Run until stopped (or, with ``burst``, until the queues are empty)."""
+    global _worker_app
+    _worker_app = app
+    conn = redis_from_config(app.config)
+    dispatcher = Dispatcher(app, conn)
+    dispatcher.start()
+    try:
+        with app.app_context():
+            AppWorker(list(queues), connection=conn).work(with_scheduler=True, burst=burst)
+    finally:
+        dispatcher.stop()

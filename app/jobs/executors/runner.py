@@ -1,7 +1,7 @@
 """Running one outbox job: claim it, call its handler, then complete it or record the failure.
 
-Both executors call :func:`run_job`: the RQ job in :mod:`app.jobs.dispatch` and the in-process
-runner in :mod:`app.jobs.inprocess`. Needs an app context.
+Both executors call :func:`run_job`: the RQ job in :mod:`app.jobs.executors.redis_queue` and the
+in-process runner in :mod:`app.jobs.executors.threads`. Needs an app context.
 """
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from datetime import datetime
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.extensions import db
-from app.jobs import bookings, maintenance, notifications  # noqa: F401  (register the handlers)
+from app.jobs import booking_expiry, email, maintenance  # noqa: F401  (their handlers register themselves)
 from app.jobs.registry import HANDLERS
 from app.services import outbox
 

@@ -5,7 +5,8 @@
   retries and idempotency apply. A commit that recorded a job wakes it at once. Several web
   processes may each run one: claiming a row is atomic.
 * :class:`Dispatcher` — with Redis: polls and moves due rows onto RQ queues
-  (:func:`app.jobs.dispatch.dispatch_due`); run by the worker process (:mod:`app.jobs.worker`).
+  (:func:`app.jobs.executors.redis_queue.dispatch_due`); run by the worker process
+  (:func:`app.jobs.executors.redis_queue.run_worker`) and, woken by commits, by web processes.
 """
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import time
 from flask import Flask
 
 from app.extensions import db
+from app.jobs.executors.runner import run_job
+from app.jobs.maintenance import schedule_daily
 from app.services import outbox
 
 log = logging.getLogger(__name__)
@@ -62,8 +65,6 @@ class _PollingThread(threading.Thread, abc.ABC):
             with self.app.app_context():
                 try:
                     if time.monotonic() >= self._next_schedule:
-                        from app.jobs.maintenance import schedule_daily
-
                         schedule_daily()
                         self._next_schedule = time.monotonic() + SCHEDULE_EVERY_SECONDS
                     self.tick()
@@ -87,8 +88,6 @@ class InProcessRunner(_PollingThread):
         self.batch = batch
 
     def tick(self) -> None:
-        from app.jobs.runner import run_job
-
         while not self.stopping:
             ids = [job.id for job in outbox.due(limit=self.batch)]
             db.session.rollback()  # no read snapshot held while the jobs run
@@ -103,7 +102,7 @@ class InProcessRunner(_PollingThread):
 
 
 class Dispatcher(_PollingThread):
-    """Moves due outbox rows onto RQ queues every poll (see :func:`app.jobs.dispatch.dispatch_due`)."""
+    """Moves due outbox rows onto RQ queues every poll (see :func:`app.jobs.executors.redis_queue.dispatch_due`)."""
 
     def __init__(self, app: Flask, redis_conn, poll_seconds: float | None = None, batch: int = 100):
         super().__init__(app, poll_seconds, name="flowkey-outbox-dispatcher")
@@ -111,7 +110,7 @@ class Dispatcher(_PollingThread):
         self.batch = batch
 
     def tick(self) -> None:
-        from app.jobs.dispatch import dispatch_due
+        from app.jobs.executors.redis_queue import dispatch_due  # imports this module
 
         while not self.stopping and dispatch_due(self.redis_conn, limit=self.batch) == self.batch:
             pass
@@ -142,7 +141,7 @@ def start_web_dispatcher(app: Flask, *, force: bool = False) -> Dispatcher | Non
     existing = app.extensions.get("outbox_dispatcher")
     if existing is not None and existing.is_alive():
         return existing
-    from app.jobs.dispatch import redis_from_config
+    from app.jobs.executors.redis_queue import redis_from_config
 
     dispatcher = Dispatcher(app, redis_from_config(app.config))
     dispatcher.start()

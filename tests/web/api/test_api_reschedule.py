@@ -8,7 +8,7 @@ import pytest
 import requests
 from sqlalchemy import select
 
-from app.models import Booking, BookingEvent, BookingStatus
+from app.models import Booking, BookingAuditEntry, BookingStatus
 from app.models.outbox import OutboxJob
 from app.services import booking_service
 from tests.concurrency.conftest import fire, live_server  # noqa: F401  (live_server is a fixture)
@@ -47,7 +47,7 @@ def test_reschedule_returns_the_moved_booking(client, auth, booked, lesson, busi
     }
     after = reload(db, booked.id)
     assert (after.sequence, after.uid) == (1, booked.uid)
-    event = db.session.scalars(select(BookingEvent).where(BookingEvent.booking_id == booked.id).order_by(BookingEvent.id.desc())).first()
+    event = db.session.scalars(select(BookingAuditEntry).where(BookingAuditEntry.booking_id == booked.id).order_by(BookingAuditEntry.id.desc())).first()
     assert (event.note, event.actor_user_id, event.from_status, event.to_status) == (
         "rescheduled", owner.id, BookingStatus.CONFIRMED, BookingStatus.CONFIRMED
     )

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from app.jobs import run_job
 from app.models import BookingSettings
 from app.models.outbox import JobStatus, OutboxJob, SentMessage
-from app.services import business_service, outbox
-from app.web import format_local
+from app.services import business_service, job_admin, outbox
+from app.timezones import format_local
 from tests.web.dashboard.support import HX, at, field_error, flashes, monday, text
 
 
@@ -226,7 +226,7 @@ def test_resend_all_failed_with_htmx_polls_until_done(client, logged_in, book, d
 
 
 def test_a_running_job_shows_its_progress_and_keeps_polling(client, logged_in, db):
-    job = outbox.start_retry_failed(logged_in.business.id)
+    job = job_admin.start_retry_failed(logged_in.business.id)
     job_id = job.id
     assert outbox.claim(job_id) is not None
     outbox.set_progress(job_id, 33, "Retried 1 of 3")
@@ -263,6 +263,25 @@ def test_a_failed_job_status_stops_polling_and_shows_the_error(client, logged_in
     assert "hx-trigger" not in body
     assert '<p class="form-error" role="alert">SmtpError: 550 no such user</p>' in body
     assert "Failed." in body
+
+
+def test_job_fragments_vary_on_hx_request(client, logged_in, book, db):
+    booking = book(logged_in.business, "10:00")
+    retried, resent = key_id(db, booking, "confirmed:s0"), key_id(db, booking, "owner_confirmed:s0")
+    fail(retried)
+    fail(resent)
+    badge = client.get("/dashboard/jobs/failed-count", headers=HX)
+    row = client.post(f"/dashboard/jobs/{retried}/retry", headers=HX)
+    started = client.post("/dashboard/jobs/retry-failed", headers=HX)
+    [bulk] = [j for j in jobs_of(db, logged_in.business.id) if j.kind == "retry_failed"]
+    polled = client.get(f"/dashboard/jobs/{bulk.id}/status", headers=HX)
+    assert run_job(bulk.id) == "done"
+    finished = client.get(f"/dashboard/jobs/{bulk.id}/status", headers=HX)
+    responses = (badge, row, started, polled, finished)
+    assert [r.status_code for r in responses] == [200, 200, 202, 200, 286]
+    assert all("HX-Request" in r.headers["Vary"] for r in responses)
+    assert all(r.headers["Cache-Control"] == "no-store" for r in (badge, started, polled, finished))
+    assert (row.headers["HX-Trigger"], finished.headers["HX-Trigger"]) == ("jobs-changed", "jobs-changed, jobs-retried")
 
 
 # ------------------------------------------------------------------ sent e-mail

@@ -8,10 +8,11 @@ import pytest
 from sqlalchemy import select
 
 from app.models import Membership, Role, User
-from app.models.notification import BookingNotification, NotificationType as T
+from app.models.notification import BookingNotification
+from app.domain.booking_events import BookingEvent as T
 from app.models.outbox import OutboxJob
 from app.services import booking_service, notifications
-from app.services.email_messages import JOB_KIND
+from app.services.booking_emails import JOB_KIND
 from app.services.notifications import Channels
 from tests.web.dashboard.support import HX, at, field_error, flashes, monday, now, text
 
@@ -191,7 +192,7 @@ def test_a_colleague_sees_their_own_and_not_their_own_actions(client, approval, 
     assert re.findall(r'<h2 id="notification-\d+-title" class="h-small"><span class="new-mark">New<span class="visually-hidden">:</span></span> (.*?)</h2>',
                       text(response)) == ["Request approved", "New booking request"]
     assert client.post(f"/dashboard/notifications/{owners_note}/read").status_code == 404
-    assert [n.type for n in notifications.list_for(logged_in)] == [T.BOOKING_REQUEST]
+    assert [n.type for n in notifications.list_for(logged_in)] == [T.REQUESTED]
 
 
 # ------------------------------------------------------------------ preferences
@@ -205,12 +206,12 @@ def checked(response) -> dict[str, bool]:
 
 
 ALL_ON = {
-    "booking_request__email": True, "booking_request__in_app": True,
-    "booking_created__email": True, "booking_created__in_app": True,
-    "booking_approved__in_app": True,
-    "booking_rejected__in_app": True,
-    "booking_cancelled__email": True, "booking_cancelled__in_app": True,
-    "booking_expired__email": True, "booking_expired__in_app": True,
+    "requested__email": True, "requested__in_app": True,
+    "booked__email": True, "booked__in_app": True,
+    "approved__in_app": True,
+    "rejected__in_app": True,
+    "cancelled__email": True, "cancelled__in_app": True,
+    "expired__email": True, "expired__in_app": True,
 }
 
 
@@ -219,20 +220,20 @@ def test_preferences_page_shows_defaults(client, logged_in):
     body = text(response)
     assert response.status_code == 200
     assert checked(response) == ALL_ON
-    assert '<label for="booking_request__email"><span class="visually-hidden">E-mail: New request awaiting approval</span>' in body
+    assert '<label for="requested__email"><span class="visually-hidden">E-mail: New request awaiting approval</span>' in body
     assert body.count("No e-mail is sent for this event") == 2
 
 
 def test_preferences_save_and_are_honoured_on_both_channels(client, approval, book, db, logged_in):
     form = {name: "y" for name, on in ALL_ON.items() if on}
-    del form["booking_request__email"], form["booking_cancelled__in_app"]
+    del form["requested__email"], form["cancelled__in_app"]
     response = client.post("/dashboard/notifications/preferences", data=form)
     assert response.status_code == 303
     assert response.headers["Location"] == "/dashboard/notifications/preferences"
     page = client.get(response.headers["Location"])
     assert flashes(page) == ["Notification preferences saved."]
-    assert checked(page) == {**ALL_ON, "booking_request__email": False, "booking_cancelled__in_app": False}
-    assert notifications.get_preferences(logged_in)[T.BOOKING_REQUEST] == Channels(email=False, in_app=True)
+    assert checked(page) == {**ALL_ON, "requested__email": False, "cancelled__in_app": False}
+    assert notifications.get_preferences(logged_in)[T.REQUESTED] == Channels(email=False, in_app=True)
 
     booking = book(approval, "10:00")
     booking_service.cancel(approval, booking.id, None, "Client called")  # not by the owner: normally both channels
@@ -240,26 +241,26 @@ def test_preferences_save_and_are_honoured_on_both_channels(client, approval, bo
     templates = sorted(j.payload["template"] for j in db.session.scalars(
         select(OutboxJob).where(OutboxJob.booking_id == booking.id, OutboxJob.kind == JOB_KIND)))
     assert templates == ["cancelled", "owner_cancelled", "request_received"]  # no owner_new_request
-    assert [n.type for n in notifications.list_for(logged_in)] == [T.BOOKING_REQUEST]  # no in-app cancellation
+    assert [n.type for n in notifications.list_for(logged_in)] == [T.REQUESTED]  # no in-app cancellation
 
 
 def test_preferences_in_place_with_htmx(client, logged_in):
-    response = client.post("/dashboard/notifications/preferences", data={"booking_expired__in_app": "y"}, headers=HX)
+    response = client.post("/dashboard/notifications/preferences", data={"expired__in_app": "y"}, headers=HX)
     assert response.status_code == 200
     assert "<html" not in text(response)
     assert "Notification preferences saved." in text(response)
-    assert checked(response) == {name: name == "booking_expired__in_app" for name in ALL_ON}
+    assert checked(response) == {name: name == "expired__in_app" for name in ALL_ON}
 
 
 def test_preferences_bad_value_is_422_and_saves_nothing(client, logged_in):
-    response = client.post("/dashboard/notifications/preferences", data={"booking_request__email": "maybe", "booking_created__in_app": "y"})
+    response = client.post("/dashboard/notifications/preferences", data={"requested__email": "maybe", "booked__in_app": "y"})
     assert response.status_code == 422
     assert "<html" in text(response)
-    assert field_error(response, "booking_request__email") == "Tick the box or leave it clear."
-    assert re.search(r'<input aria-describedby="booking_request__email-error" aria-invalid="true" checked id="booking_request__email" '
-                     r'name="booking_request__email" type="checkbox" value="y">', text(response))
+    assert field_error(response, "requested__email") == "Tick the box or leave it clear."
+    assert re.search(r'<input aria-describedby="requested__email-error" aria-invalid="true" checked id="requested__email" '
+                     r'name="requested__email" type="checkbox" value="y">', text(response))
     assert notifications.get_preferences(logged_in) == {k.type: Channels() for k in notifications.EVENT_KINDS}
-    fragment = client.post("/dashboard/notifications/preferences", data={"booking_request__email": "maybe"}, headers=HX)
+    fragment = client.post("/dashboard/notifications/preferences", data={"requested__email": "maybe"}, headers=HX)
     assert fragment.status_code == 422 and "<html" not in text(fragment)
 
 
@@ -272,4 +273,4 @@ def test_preferences_and_marking_need_the_csrf_token(client, owner, config_overr
     assert client.post("/dashboard/notifications/preferences", data={}).status_code == 400
     assert client.post("/dashboard/notifications/read-all", data={}).status_code == 400
     assert client.post("/dashboard/notifications/preferences", data={"csrf_token": token}).status_code == 303
-    assert notifications.get_preferences(owner)[T.BOOKING_CREATED] == Channels(False, False)
+    assert notifications.get_preferences(owner)[T.BOOKED] == Channels(False, False)

@@ -6,7 +6,7 @@ import re
 import pytest
 
 from app.domain.booking_state import BookingStatus as S
-from app.models import Booking, BookingEvent, Client
+from app.models import Booking, BookingAuditEntry, Client
 from app.services import business_service
 from tests.web.dashboard.support import HX, at, field_error, flashes, monday, text
 
@@ -176,10 +176,21 @@ def test_count_badge(client, approval, book):
     assert badge in page
 
 
+def test_badge_and_row_fragments_vary_on_hx_request(client, approval, book):
+    a, b = book(approval, "10:00"), book(approval, "12:00")
+    badge = client.get("/dashboard/requests/count", headers=HX)
+    approved = client.post(f"/dashboard/requests/{a.id}/approve", headers=HX)
+    no_reason = client.post(f"/dashboard/requests/{b.id}/reject", data={"reason": ""}, headers=HX)
+    assert [r.status_code for r in (badge, approved, no_reason)] == [200, 200, 422]
+    assert all("HX-Request" in r.headers["Vary"] for r in (badge, approved, no_reason))
+    assert badge.headers["Cache-Control"] == "no-store"
+    assert approved.headers["HX-Trigger"] == no_reason.headers["HX-Trigger"] == "bookings-changed"
+
+
 def test_history_records_the_decision(client, approval, book, db, logged_in):
     b = book(approval, "10:00")
     client.post(f"/dashboard/requests/{b.id}/reject", data={"reason": "Pool closed"})
-    events = db.session.scalars(db.select(BookingEvent).where(BookingEvent.booking_id == b.id).order_by(BookingEvent.id)).all()
+    events = db.session.scalars(db.select(BookingAuditEntry).where(BookingAuditEntry.booking_id == b.id).order_by(BookingAuditEntry.id)).all()
     assert [(e.from_status, e.to_status, e.actor_user_id, e.note) for e in events] == [
         (None, S.PENDING, None, "booked online"),
         (S.PENDING, S.REJECTED, logged_in.id, "Pool closed"),

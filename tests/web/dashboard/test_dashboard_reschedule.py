@@ -11,7 +11,7 @@ import pytest
 from markupsafe import escape
 
 from app.domain.booking_state import BookingStatus as S
-from app.models import Booking, BookingEvent
+from app.models import Booking, BookingAuditEntry
 from app.services import booking_service, business_service
 from tests.web.dashboard.support import HX, LONDON, at, field_error, flashes, monday, text
 
@@ -99,7 +99,7 @@ def test_post_moves_the_booking_redirects_and_flashes(client, confirmed, db, log
     assert (after.status, after.start_at, after.end_at, after.sequence, after.reference) == (
         S.CONFIRMED, new, new + timedelta(hours=1), 1, confirmed.reference
     )
-    event = db.session.query(BookingEvent).filter_by(booking_id=confirmed.id).order_by(BookingEvent.id.desc()).first()
+    event = db.session.query(BookingAuditEntry).filter_by(booking_id=confirmed.id).order_by(BookingAuditEntry.id.desc()).first()
     assert (event.note, event.actor_user_id) == ("rescheduled", logged_in.id)
     page = client.get(response.headers["Location"])
     assert flashes(page) == [f"Moved {confirmed.client_name}'s booking ({confirmed.reference}) to {_london(new)}."]
