@@ -69,15 +69,8 @@ def rotate_key_command(no_new_key: bool) -> None:
 def register(app: Flask) -> None:
     app.cli.add_command(bookings_cli)
     app.cli.add_command(credentials_cli)
-    try:
-        from app.demo import demo_command
+    from app.api.keys_cli import api_keys_cli
+    from app.demo import demo_command
 
-        app.cli.add_command(demo_command)
-    except ImportError:  # pragma: no cover - added by the demo module
-        pass
-    try:
-        from app.api.keys_cli import api_keys_cli
-
-        app.cli.add_command(api_keys_cli)
-    except ImportError:  # pragma: no cover
-        pass
+    app.cli.add_command(demo_command)
+    app.cli.add_command(api_keys_cli)

@@ -1,4 +1,4 @@
-"""``flask demo``: the seed's "Swim School Pro", ready to book, with an owner login.
+"""``flask demo``: "Swim School Pro", ready to book, with an owner login.
 
 Idempotent: when the business already exists it only prints the URLs and the login again.
 The demo business requires approval, so a booking made through the link lands in the owner's

@@ -1,15 +1,12 @@
 """One URL, two responses: a full page, or one block of it when HTMX asks for a fragment."""
 from __future__ import annotations
 
-import re
-from datetime import datetime
-from zoneinfo import ZoneInfo, available_timezones
-
-import phonenumbers
-from flask import Flask, make_response, redirect, render_template, request, url_for
+from flask import Flask, make_response, redirect, render_template, url_for
 from jinja2_fragments.flask import render_block
 
 from app.extensions import htmx
+from app.phones import format_phone, phone_href
+from app.timezones import format_local, zone_label
 
 
 def wants_fragment() -> bool:
@@ -22,7 +19,13 @@ def wants_fragment() -> bool:
 
 
 def render(template: str, block: str | None = None, status: int = 200, headers: dict | None = None, **context):
-    """Render ``template`` in full, or just ``block`` of it for a fragment request."""
+    """Render ``template`` in full, or just ``block`` of it for a fragment request.
+
+    Without ``block`` the whole template is rendered either way: that is how a partial (a table
+    row, a badge, a polled status) answers its HTMX request. Every response carries
+    ``Vary: HX-Request`` (one URL, two bodies), then ``headers`` (e.g. ``HX-Trigger``), with
+    ``status`` (e.g. 286, which stops htmx polling).
+    """
     if block and wants_fragment():
         body = render_block(template, block, **context)
     else:
@@ -34,66 +37,14 @@ def render(template: str, block: str | None = None, status: int = 200, headers: 
     return response
 
 
-_ZONES: list[str] | None = None
-
-
-def all_timezones() -> list[str]:
-    """Sorted IANA zone names (for the client's zone picker)."""
-    global _ZONES
-    if _ZONES is None:
-        _ZONES = sorted(z for z in available_timezones() if "/" in z and not z.startswith(("Etc/", "SystemV/", "posix/", "right/"))) + ["UTC"]
-    return _ZONES
-
-
-def is_timezone(name: str | None) -> bool:
-    return bool(name) and name in set(all_timezones()) | {"UTC"}
-
-
-def format_local(instant: datetime, tz: str, fmt: str = "%a %d %b %Y, %H:%M") -> str:
-    return instant.astimezone(ZoneInfo(tz)).strftime(fmt)
-
-
-def zone_label(zone: str | None) -> str:
-    """An IANA zone name as people read it: ``America/New_York`` -> ``America/New York``."""
-    return (zone or "").replace("_", " ")
-
-
-def _parse_phone(raw: str) -> phonenumbers.PhoneNumber | None:
-    """A valid number written with its country code (``+...``), else ``None``."""
-    if not raw.startswith("+"):
-        return None
-    try:
-        number = phonenumbers.parse(raw, None)
-    except phonenumbers.NumberParseException:
-        return None
-    return number if phonenumbers.is_valid_number(number) else None
-
-
-def format_phone(raw: str | None) -> str:
-    """A phone number for display: ``+447911123457`` -> ``+44 7911 123457`` (phonenumbers'
-    INTERNATIONAL format). Anything that does not parse as a valid international number is
-    returned as written."""
-    raw = (raw or "").strip()
-    number = _parse_phone(raw)
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL) if number else raw
-
-
-def phone_href(raw: str | None) -> str:
-    """The ``tel:`` target for a phone number: E.164 when it parses, else the digits (and a
-    leading ``+``) as written."""
-    raw = (raw or "").strip()
-    number = _parse_phone(raw)
-    if number:
-        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return ("+" if raw.startswith("+") else "") + re.sub(r"\D", "", raw)
-
-
 def favicon():
     """Browsers ask for ``/favicon.ico`` whatever the page links; point them at the SVG."""
     return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
 def register(app: Flask) -> None:
+    """Install the template filters (``local``, ``zone_label``, ``phone``, ``tel``), the favicon
+    route and the ``is_htmx`` template variable."""
     app.jinja_env.filters["local"] = format_local
     app.jinja_env.filters["zone_label"] = zone_label
     app.jinja_env.filters["phone"] = format_phone

@@ -10,7 +10,7 @@ dropped afterwards) this script:
 4. measures a 7-day and a 31-day range: p50/p95/max latency over ``--requests`` sequential
    requests, then requests per second with ``--clients`` concurrent clients for ``--duration`` s.
 
-Targets (issue 2, section 9) on a 2-core machine: 7-day p95 <= 50 ms, 31-day p95 <= 150 ms.
+Targets on a 2-core machine: 7-day p95 <= 50 ms, 31-day p95 <= 150 ms.
 
     .venv/bin/python benchmarks/availability.py                  # both databases
     .venv/bin/python benchmarks/availability.py --databases sqlite

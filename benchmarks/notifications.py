@@ -25,7 +25,7 @@ this script:
    and the time until the last one arrives (emails/s from the first arrival to the last, and from
    the commit to the last, which includes waiting for the executor's next poll).
 
-Target (issue 3, section 6): p95 from commit to delivery < 2 s.
+Target: p95 from commit to delivery < 2 s.
 
     .venv/bin/python benchmarks/notifications.py                       # SQLite, both modes
     .venv/bin/python benchmarks/notifications.py --databases sqlite postgresql

@@ -1,4 +1,4 @@
-"""The availability query uses ``ix_booking_staff_start`` on PostgreSQL (issue 2, section 2).
+"""The availability query uses ``ix_booking_staff_start`` on PostgreSQL.
 
 A realistic table (5,000 bookings, 10 staff members, a year and a half of dates), ANALYZEd, and the
 planner left to choose on its own: the holds of one or a few staff members over a week must come
@@ -87,7 +87,7 @@ def test_holds_query_uses_the_staff_start_index(busy_business, db):
         text_plan = plan(db, query)
         assert re.search(r"(Bitmap Index Scan on|Index Scan using|Index Only Scan using) ix_booking_staff_start", text_plan), text_plan
         assert "Seq Scan on booking" not in text_plan, text_plan
-        # The query answers with the holds it should: a sanity check that the seed is realistic.
+        # The query answers with the holds it should: a sanity check that the test data is realistic.
         rows = db.session.execute(query).all()
         assert 0 < len(rows) < BOOKINGS // STAFF
         assert {r.staff_id for r in rows} <= set(staff_ids[:how_many])

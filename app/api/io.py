@@ -1,4 +1,4 @@
-"""Reading and writing JSON with the schemas of :mod:`app.schemas`.
+"""Reading and writing JSON with the schemas of :mod:`app.api.schemas`.
 
 Bad input never reaches a service: a body that is not JSON is a 400, a body or query string that
 does not fit its model is a 422 with one message per field (the field's path joined by ".").
@@ -37,7 +37,7 @@ def _message(error: dict) -> str:
 
 def field_errors(exc: ValidationError) -> dict[str, str]:
     """``{"field.path": "message"}``, the first message per field. Model-level errors name their
-    field in ``ctx["field"]`` (see :mod:`app.schemas`), else they are reported under ``"body"``."""
+    field in ``ctx["field"]`` (see :mod:`app.api.schemas`), else they are reported under ``"body"``."""
     fields: dict[str, str] = {}
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]

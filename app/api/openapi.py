@@ -1,5 +1,5 @@
 """``GET /api/openapi.json``: an OpenAPI 3.1 document built from the route table
-(:data:`app.api.spec.ENDPOINTS`) and the pydantic models of :mod:`app.schemas`.
+(:data:`app.api.spec.ENDPOINTS`) and the pydantic models of :mod:`app.api.schemas`.
 
 Request models are rendered in pydantic's validation mode and responses in serialization mode,
 all into ``components.schemas`` (pydantic names a model ``X-Input``/``X-Output`` if the two
@@ -13,7 +13,7 @@ from functools import lru_cache
 from flask import current_app, jsonify
 from pydantic.json_schema import models_json_schema
 
-from app import schemas
+from app.api import schemas
 from app.api.spec import ENDPOINTS, Endpoint, endpoint
 
 REF = "#/components/schemas/{model}"

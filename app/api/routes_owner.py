@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from flask import current_app
 
-from app import schemas
-from app.api import serialize
+from app.api import schemas, serialize
 from app.api.auth import current_owner, owner_required
 from app.api.io import body, query, reply
 from app.api.spec import ID, endpoint
@@ -209,9 +208,5 @@ def reschedule_booking(booking_id: int):
     try:
         booking = booking_service.reschedule(business, booking_id, owner.user, data.start, staff_id=data.staff_id)
     except SlotUnavailable as exc:
-        error = schemas.ErrorResponse(error=schemas.ErrorDetail(
-            code=exc.code, message=exc.message, fields={"start": "That time is not available."},
-            alternatives=[serialize.slot(s, business.timezone) for s in exc.alternatives],
-        ))
-        return reply(error, exc.status_code)
+        return reply(serialize.slot_unavailable(exc, business.timezone), exc.status_code)
     return reply(serialize.booking(booking))

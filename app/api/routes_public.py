@@ -1,4 +1,5 @@
-"""Public booking endpoints (no auth), the shapes of booking-links-plan.md."""
+"""Public booking endpoints (no auth): the business, its bookable services, free slots per
+date, and booking one."""
 from __future__ import annotations
 
 import re
@@ -6,13 +7,12 @@ from datetime import timedelta
 
 from flask import current_app, request
 
-from app import schemas
-from app.api import serialize
+from app.api import schemas, serialize
 from app.api.io import body, query, reply
 from app.api.spec import endpoint
 from app.domain.availability import group_by_local_date
 from app.extensions import limiter
-from app.models import Business, Service
+from app.models import Business
 from app.services import availability_service, booking_service
 from app.services.booking_service import BookingRequest
 from app.services.errors import BookingClosed, NotFound, SlotUnavailable, ValidationFailed
@@ -27,13 +27,6 @@ def _business(slug: str) -> Business:
     if business is None:
         raise NotFound("No business has that booking link.")
     return business
-
-
-def _service(business: Business, service_id: int) -> Service:
-    for service in availability_service.bookable_services(business):
-        if service.id == service_id:
-            return service
-    raise NotFound("That service is not available.", {"service_id": "Unknown service."})
 
 
 def _open(business: Business) -> None:
@@ -60,7 +53,7 @@ def public_availability(slug: str):
     business = _business(slug)
     q = query(schemas.AvailabilityQuery)
     _open(business)
-    service = _service(business, q.service_id)
+    service = availability_service.bookable_service(business, q.service_id)
     tz = q.tz or business.timezone
     by_date = group_by_local_date(
         availability_service.available_slots(business, service, q.start_date, q.end_date), business.timezone
@@ -93,10 +86,6 @@ def public_book(slug: str):
             ),
         )
     except SlotUnavailable as exc:
-        error = schemas.ErrorResponse(error=schemas.ErrorDetail(
-            code=exc.code, message=exc.message, fields={"start": "That time is not available."},
-            alternatives=[serialize.slot(s, client_tz) for s in exc.alternatives],
-        ))
-        return reply(error, exc.status_code)
+        return reply(serialize.slot_unavailable(exc, client_tz), exc.status_code)
     headers = {} if result.created else {"Idempotent-Replayed": "true"}
     return reply(serialize.booked(result.booking), 201 if result.created else 200, headers)

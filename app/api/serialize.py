@@ -1,12 +1,13 @@
-"""Model rows and engine slots -> the response schemas of :mod:`app.schemas`."""
+"""Model rows and engine slots -> the response schemas of :mod:`app.api.schemas`."""
 from __future__ import annotations
 
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from app.api import schemas
 from app.domain.availability import Slot
 from app.models import Booking, Business, DateOverride, Service, StaffMember
-from app import schemas
+from app.services.errors import SlotUnavailable
 
 
 def price(value: Decimal | None) -> str:
@@ -97,3 +98,12 @@ def override(o: DateOverride) -> schemas.OverrideOut:
         id=o.id, date=o.date, intervals=[schemas.WallInterval(start=a, end=b) for a, b in o.intervals],
         unavailable=not o.intervals,
     )
+
+
+def slot_unavailable(exc: SlotUnavailable, tz: str) -> schemas.ErrorResponse:
+    """The 409 body for a time that is not (or no longer) free: the error on ``start`` and the
+    nearest free slots, expressed in ``tz``."""
+    return schemas.ErrorResponse(error=schemas.ErrorDetail(
+        code=exc.code, message=exc.message, fields={"start": "That time is not available."},
+        alternatives=[slot(s, tz) for s in exc.alternatives],
+    ))

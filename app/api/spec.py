@@ -2,7 +2,7 @@
 
 ``@endpoint(...)`` registers a view on the blueprint and records its path, method, query/body
 models, response model and status, the error statuses it can answer and whether it needs owner
-auth. The schemas are the pydantic models of :mod:`app.schemas`, which the views also validate with.
+auth. The schemas are the pydantic models of :mod:`app.api.schemas`, which the views also validate with.
 """
 from __future__ import annotations
 

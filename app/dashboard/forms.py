@@ -24,11 +24,11 @@ from wtforms.widgets import CheckboxInput, ColorInput, ListWidget
 
 from app.auth.forms import CURRENCIES
 from app.domain.booking_state import BookingStatus
+from app.domain.colors import DEFAULT_BRAND
 from app.i18n import LANGUAGES
-from app.services.email_messages import DEFAULT_BRAND
-from app.web import all_timezones
-
-WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
+from app.models.outbox import JobStatus
+from app.services import notifications
+from app.timezones import all_timezones
 
 
 def _int(label, lo, hi, required=True, **kw):
@@ -360,3 +360,89 @@ class BookingFilterForm(FlaskForm):
 class ApiKeyForm(FlaskForm):
     name = StringField("Key name", description="So you remember where it is used, e.g. “Website”.",
                        validators=[DataRequired("Please name the key."), Length(max=120)])
+
+
+# ------------------------------------------------------------------ rescheduling
+
+class DayForm(FlaskForm):
+    """The reschedule page's GET date picker (no CSRF: it changes nothing)."""
+
+    class Meta:
+        csrf = False
+
+    date = DateField("Day", validators=[Optional()], description="Free times are shown in the business's time zone.")
+
+
+class MoveForm(FlaskForm):
+    """One free time's button on the reschedule page: the new start (ISO-8601 with its offset,
+    checked by the view) and the staff member whose slot it is."""
+
+    start = StringField("New start", validators=[DataRequired("Pick one of the free times.")])
+    staff_id = IntegerField("Staff member", validators=[InputRequired("Pick one of the free times."), NumberRange(1, 2**31 - 1)])
+
+
+# ------------------------------------------------------------------ notification preferences
+
+class StrictBooleanField(BooleanField):
+    """A checkbox: absent is False, its own value is True, anything else is an error (not True)."""
+
+    TRUE_VALUES = ("y", "on", "true", "1")
+
+    def _value(self):
+        return "y"  # re-rendered after an error, the box submits a valid value again
+
+    def pre_validate(self, form):
+        if self.raw_data and self.raw_data[0] not in self.TRUE_VALUES:
+            raise ValidationError("Tick the box or leave it clear.")
+
+
+class NotificationPreferencesForm(FlaskForm):
+    """One checkbox per event type and channel: ``<type>__email`` (only for events that send the
+    owner an e-mail) and ``<type>__in_app``."""
+
+    @classmethod
+    def field_name(cls, type_, channel: str) -> str:
+        return f"{type_.value}__{channel}"
+
+    def rows(self):
+        """(kind, email field or None, in-app field) per event type, in page order."""
+        return [
+            (kind, getattr(self, self.field_name(kind.type, "email"), None), getattr(self, self.field_name(kind.type, "in_app")))
+            for kind in notifications.EVENT_KINDS
+        ]
+
+    def to_preferences(self) -> dict:
+        prefs = {}
+        for kind, email, in_app in self.rows():
+            prefs[kind.type] = {"in_app": bool(in_app.data), **({"email": bool(email.data)} if email is not None else {})}
+        return prefs
+
+    @classmethod
+    def initial(cls, prefs) -> "NotificationPreferencesForm":
+        data = {}
+        for type_, channels in prefs.items():
+            data[cls.field_name(type_, "email")] = channels.email
+            data[cls.field_name(type_, "in_app")] = channels.in_app
+        return cls(formdata=None, data=data)
+
+
+for _kind in notifications.EVENT_KINDS:
+    if _kind.email_template:
+        setattr(NotificationPreferencesForm, NotificationPreferencesForm.field_name(_kind.type, "email"), StrictBooleanField(f"E-mail: {_kind.label}"))
+    setattr(NotificationPreferencesForm, NotificationPreferencesForm.field_name(_kind.type, "in_app"), StrictBooleanField(f"In the dashboard: {_kind.label}"))
+
+
+# ------------------------------------------------------------------ jobs
+
+class JobFilterForm(FlaskForm):
+    """GET filter for the jobs list (no CSRF: it only reads)."""
+
+    class Meta:
+        csrf = False
+
+    status = SelectField(
+        "Status",
+        choices=[SelectChoice("", "Any status")] + [SelectChoice(s.value, s.value.capitalize()) for s in JobStatus],
+        default="",
+        validate_choice=True,
+    )

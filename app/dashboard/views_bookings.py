@@ -6,7 +6,7 @@ with a flash, or the page again with the message.
 """
 from __future__ import annotations
 
-from flask import flash, render_template, request
+from flask import flash, request
 
 from app.dashboard import bp
 from app.dashboard.common import BOOKINGS_CHANGED, actor, back, current_business
@@ -32,8 +32,7 @@ def _action_response(booking_id: int, row_template: str, message: str, status: i
     booking = booking_service.get_booking(business, booking_id)
     row_state = {"booking": booking, "error": error, "form": form, "message": message if status == 200 else None}
     if wants_fragment():
-        body = render_template(row_template, **row_state)
-        return body, status, {**BOOKINGS_CHANGED, "Vary": "HX-Request"}
+        return render(row_template, status=status, headers=BOOKINGS_CHANGED, **row_state)
     if status == 200:
         flash(message, "success")
         return back("dashboard.requests" if row_template.endswith("_request_row.html") else "dashboard.bookings")

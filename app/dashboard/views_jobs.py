@@ -7,16 +7,15 @@ it); without JavaScript the same forms POST and redirect (303) with a flash mess
 """
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import SelectField
-from wtforms.fields.choices import SelectChoice
 
 from app.dashboard import bp
 from app.dashboard.common import back, current_business
+from app.dashboard.forms import JobFilterForm
 from app.models.outbox import JobStatus, OutboxJob
-from app.services import outbox
+from app.redaction import redact
+from app.services import job_admin, sent_mail
 from app.services.errors import Conflict
 from app.web import render, wants_fragment
 
@@ -27,10 +26,12 @@ JOBS_RETRIED = "jobs-retried"
 FINISHED = (JobStatus.DONE, JobStatus.FAILED)
 #: htmx stops polling when a polled request answers 286 (https://htmx.org/docs/#polling).
 STOP_POLLING = 286
+#: Counters and progress change from one request to the next: never serve them from a cache.
+NO_STORE = {"Cache-Control": "no-store"}
 
 _KIND_LABELS = {
     "expire_booking": "Expire request",
-    outbox.RETRY_FAILED_KIND: "Resend all failed",
+    job_admin.RETRY_FAILED_KIND: "Resend all failed",
     "cleanup_outbox": "Clean up old jobs",
 }
 
@@ -47,30 +48,16 @@ def job_label(job: OutboxJob) -> str:
 
 @bp.app_template_filter("redact_secrets")
 def redact_secrets(text: str | None) -> str:
-    return outbox.redact(text)
+    return redact(text)
 
 
 @bp.context_processor
 def jobs_context():
     business = current_user.business if current_user.is_authenticated else None
     return {
-        "failed_jobs_total": (lambda: outbox.failed_count(business.id)) if business else (lambda: 0),
+        "failed_jobs_total": (lambda: job_admin.failed_count(business.id)) if business else (lambda: 0),
         "job_label": job_label,
     }
-
-
-class JobFilterForm(FlaskForm):
-    """GET filter for the jobs list (no CSRF: it only reads)."""
-
-    class Meta:
-        csrf = False
-
-    status = SelectField(
-        "Status",
-        choices=[SelectChoice("", "Any status")] + [SelectChoice(s.value, s.value.capitalize()) for s in JobStatus],
-        default="",
-        validate_choice=True,
-    )
 
 
 # ------------------------------------------------------------------ jobs list
@@ -80,11 +67,11 @@ def _jobs_page(status: int = 200, watched: OutboxJob | None = None):
     form = JobFilterForm(request.args)
     jobs = []
     if form.validate():
-        jobs = outbox.list_jobs(business.id, status=JobStatus(form.status.data) if form.status.data else None)
+        jobs = job_admin.list_jobs(business.id, status=JobStatus(form.status.data) if form.status.data else None)
     else:
         status = 422
     if watched is None and request.args.get("watch", "").isdigit():
-        watched = outbox.get_job(business.id, int(request.args["watch"]))
+        watched = job_admin.get_job(business.id, int(request.args["watch"]))
     return render(
         "dashboard/jobs.html",
         block="jobs",
@@ -92,7 +79,7 @@ def _jobs_page(status: int = 200, watched: OutboxJob | None = None):
         form=form,
         jobs=jobs,
         watched=watched,
-        failed_total=outbox.failed_count(business.id),
+        failed_total=job_admin.failed_count(business.id),
         row_messages={},
     )
 
@@ -105,22 +92,24 @@ def jobs():
 @bp.get("/jobs/failed-count")
 def jobs_failed_count():
     """The nav badge: reloaded on load and on ``jobs-changed`` events."""
-    body = render_template("partials/_failed_jobs_badge.html", count=outbox.failed_count(current_business().id), inner=True)
-    return body, 200, {"Vary": "HX-Request", "Cache-Control": "no-store"}
+    return render(
+        "partials/_failed_jobs_badge.html", headers=NO_STORE, count=job_admin.failed_count(current_business().id), inner=True
+    )
 
 
 @bp.post("/jobs/<int:job_id>/retry")
 def job_retry(job_id: int):
     business = current_business()
     try:
-        job = outbox.retry_for_business(business.id, job_id)
+        job = job_admin.retry_for_business(business.id, job_id)
     except Conflict as exc:
-        job, message, error, status = outbox.get_job(business.id, job_id), None, exc.message, 409
+        job, message, error, status = job_admin.get_job(business.id, job_id), None, exc.message, 409
     else:
         message, error, status = "Queued to run again.", None, 200
     if wants_fragment():
-        body = render_template("dashboard/jobs_row.html", job=job, message=message, error=error)
-        return body, status, {"HX-Trigger": JOBS_CHANGED, "Vary": "HX-Request"}
+        return render(
+            "dashboard/_job_row.html", status=status, headers={"HX-Trigger": JOBS_CHANGED}, job=job, message=message, error=error
+        )
     flash(f"{job_label(job)} (#{job.id}): {message or error}", "success" if status == 200 else "error")
     return back("dashboard.jobs")
 
@@ -130,10 +119,12 @@ def jobs_retry_failed():
     """Start ONE background job that retries every failed job; answer with its status fragment
     (HTMX: it then polls itself) or redirect to the Jobs page watching it."""
     business = current_business()
-    job = outbox.start_retry_failed(business.id)
+    job = job_admin.start_retry_failed(business.id)
     if wants_fragment():
-        body = render_template("partials/_job_status.html", job=job, status_url=url_for("dashboard.job_status", job_id=job.id), title="Resend all failed")
-        return body, 202, {"Vary": "HX-Request", "Cache-Control": "no-store"}
+        return render(
+            "partials/_job_status.html", status=202, headers=NO_STORE,
+            job=job, status_url=url_for("dashboard.job_status", job_id=job.id), title="Resend all failed",
+        )
     flash("Resending all failed jobs in the background.", "success")
     return redirect(url_for("dashboard.jobs", watch=job.id), code=303)
 
@@ -142,15 +133,14 @@ def jobs_retry_failed():
 def job_status(job_id: int):
     """One job's progress: the polled fragment (286 once finished, so htmx stops polling) or,
     without HTMX, a page with the same fragment and a refresh link."""
-    job = outbox.get_job(current_business().id, job_id)
+    job = job_admin.get_job(current_business().id, job_id)
     context = {"job": job, "status_url": url_for("dashboard.job_status", job_id=job.id), "title": job_label(job)}
-    headers = {"Vary": "HX-Request", "Cache-Control": "no-store"}
     if wants_fragment():
-        finished = job.status in FINISHED
-        if finished:
-            headers["HX-Trigger"] = f"{JOBS_CHANGED}, {JOBS_RETRIED}"
-        return render_template("partials/_job_status.html", **context), STOP_POLLING if finished else 200, headers
-    return render("dashboard/jobs_status.html", headers=headers, **context)
+        if job.status in FINISHED:
+            headers = {**NO_STORE, "HX-Trigger": f"{JOBS_CHANGED}, {JOBS_RETRIED}"}
+            return render("partials/_job_status.html", status=STOP_POLLING, headers=headers, **context)
+        return render("partials/_job_status.html", headers=NO_STORE, **context)
+    return render("dashboard/jobs_status.html", headers=NO_STORE, **context)
 
 
 # ------------------------------------------------------------------ sent e-mail
@@ -160,12 +150,12 @@ def sent_email():
     business = current_business()
     return render(
         "dashboard/sent_email.html",
-        messages=outbox.sent_messages(business.id, limit=200),
-        file_transport=not current_app.config.get("SMTP_URL"),
+        messages=sent_mail.sent_messages(business.id, limit=200),
+        file_transport=sent_mail.writes_files(),
     )
 
 
 @bp.get("/sent-email/<int:message_id>")
 def sent_email_view(message_id: int):
-    stored = outbox.read_stored_email(current_business().id, message_id)
+    stored = sent_mail.read_stored_email(current_business().id, message_id)
     return render("dashboard/sent_email_view.html", stored=stored)

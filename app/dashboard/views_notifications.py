@@ -7,12 +7,10 @@ from __future__ import annotations
 
 from flask import flash, request, url_for
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from wtforms import BooleanField
-from wtforms.validators import ValidationError
 
 from app.dashboard import bp
 from app.dashboard.common import actor, back, form_errors_from
+from app.dashboard.forms import NotificationPreferencesForm
 from app.services import notifications
 from app.services.errors import ValidationFailed
 from app.web import render, wants_fragment
@@ -60,9 +58,10 @@ def notifications_list():
 @bp.get("/notifications/count")
 def notifications_count():
     """The bell's badge (fragment), or a small page saying how many are unread (direct load)."""
-    response = render("dashboard/notifications_count.html", block="count", count=notifications.unread_count(actor()))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    return render(
+        "dashboard/notifications_count.html", block="count", headers={"Cache-Control": "no-store"},
+        count=notifications.unread_count(actor()),
+    )
 
 
 @bp.post("/notifications/<int:notification_id>/read")
@@ -87,55 +86,6 @@ def notifications_read_all():
 
 
 # ------------------------------------------------------------------ preferences
-
-class StrictBooleanField(BooleanField):
-    """A checkbox: absent is False, its own value is True, anything else is an error (not True)."""
-
-    TRUE_VALUES = ("y", "on", "true", "1")
-
-    def _value(self):
-        return "y"  # re-rendered after an error, the box submits a valid value again
-
-    def pre_validate(self, form):
-        if self.raw_data and self.raw_data[0] not in self.TRUE_VALUES:
-            raise ValidationError("Tick the box or leave it clear.")
-
-
-class NotificationPreferencesForm(FlaskForm):
-    """One checkbox per event type and channel: ``<type>__email`` (only for events that send the
-    owner an e-mail) and ``<type>__in_app``."""
-
-    @classmethod
-    def field_name(cls, type_, channel: str) -> str:
-        return f"{type_.value}__{channel}"
-
-    def rows(self):
-        """(kind, email field or None, in-app field) per event type, in page order."""
-        return [
-            (kind, getattr(self, self.field_name(kind.type, "email"), None), getattr(self, self.field_name(kind.type, "in_app")))
-            for kind in notifications.EVENT_KINDS
-        ]
-
-    def to_preferences(self) -> dict:
-        prefs = {}
-        for kind, email, in_app in self.rows():
-            prefs[kind.type] = {"in_app": bool(in_app.data), **({"email": bool(email.data)} if email is not None else {})}
-        return prefs
-
-    @classmethod
-    def initial(cls, prefs) -> "NotificationPreferencesForm":
-        data = {}
-        for type_, channels in prefs.items():
-            data[cls.field_name(type_, "email")] = channels.email
-            data[cls.field_name(type_, "in_app")] = channels.in_app
-        return cls(formdata=None, data=data)
-
-
-for _kind in notifications.EVENT_KINDS:
-    if _kind.email_template:
-        setattr(NotificationPreferencesForm, NotificationPreferencesForm.field_name(_kind.type, "email"), StrictBooleanField(f"E-mail: {_kind.label}"))
-    setattr(NotificationPreferencesForm, NotificationPreferencesForm.field_name(_kind.type, "in_app"), StrictBooleanField(f"In the dashboard: {_kind.label}"))
-
 
 def _preferences_page(form, status: int = 200, saved: bool = False):
     return render("dashboard/notifications_preferences.html", block="prefs", status=status, form=form, saved=saved)

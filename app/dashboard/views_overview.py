@@ -4,8 +4,6 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from flask import render_template
-
 from app.dashboard import bp
 from app.dashboard.common import current_business
 from app.domain.booking_state import HOLDING_STATUSES
@@ -40,5 +38,7 @@ def index():
 @bp.get("/requests/count")
 def requests_count():
     """The badge in the nav: reloaded on ``bookings-changed`` events."""
-    response = render_template("dashboard/_count.html", count=booking_queries.pending_count(current_business()))
-    return response, 200, {"Vary": "HX-Request", "Cache-Control": "no-store"}
+    return render(
+        "dashboard/_requests_badge.html", headers={"Cache-Control": "no-store"},
+        count=booking_queries.pending_count(current_business()),
+    )

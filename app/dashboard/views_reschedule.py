@@ -14,35 +14,19 @@ from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from flask import flash, redirect, request, url_for
-from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, StringField
-from wtforms.validators import DataRequired, InputRequired, NumberRange, Optional
 
 from app.dashboard import bp
 from app.dashboard.common import BOOKINGS_CHANGED, actor, current_business
+from app.dashboard.forms import DayForm, MoveForm
 from app.domain.booking_state import BookingStatus
 from app.models import Booking, Business, utcnow
-from app.schemas import MAX_YEAR, MIN_YEAR
 from app.services import booking_service
 from app.services.errors import Conflict, SlotUnavailable, ValidationFailed
-from app.web import format_local, render, wants_fragment
+from app.timezones import MAX_YEAR, MIN_YEAR, format_local
+from app.web import render, wants_fragment
 
 MOVABLE = (BookingStatus.PENDING, BookingStatus.CONFIRMED)
 UTC = timezone.utc
-
-
-class DayForm(FlaskForm):
-    """The GET date picker (no CSRF: it changes nothing)."""
-
-    class Meta:
-        csrf = False
-
-    date = DateField("Day", validators=[Optional()], description="Free times are shown in the business's time zone.")
-
-
-class MoveForm(FlaskForm):
-    start = StringField("New start", validators=[DataRequired("Pick one of the free times.")])
-    staff_id = IntegerField("Staff member", validators=[InputRequired("Pick one of the free times."), NumberRange(1, 2**31 - 1)])
 
 
 def _today(business: Business) -> date:

@@ -1,6 +1,6 @@
 """The availability engine: which slots of a service are free, per staff member and merged.
 
-Pure: takes plain values and returns plain values. Rules (DESIGN.md, "Time"):
+Pure: takes plain values and returns plain values. Rules:
 
 * Weekly hours and date overrides are wall-clock times in the staff member's IANA zone. They are
   expanded per calendar date and only then converted to UTC instants, so a 09:00-17:00 rule is

@@ -1,4 +1,4 @@
-"""The booking state machine (DESIGN.md, "Booking state machine").
+"""The booking state machine.
 
 ``pending -> confirmed | rejected | expired | cancelled``;
 ``confirmed -> completed | no_show | cancelled``. Everything else is illegal.

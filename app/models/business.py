@@ -65,7 +65,8 @@ class Business(db.Model):
 
 
 class BookingSettings(db.Model):
-    """Per-business booking link settings, exactly the fields of booking-links-plan.md."""
+    """Per-business booking link settings: approval, buffer, request expiry, on/off, the booking
+    window and the client reminders."""
 
     __tablename__ = "booking_settings"
 
@@ -78,7 +79,7 @@ class BookingSettings(db.Model):
     auto_approve_returning_clients: Mapped[bool] = mapped_column(Boolean, default=False)
     max_advance_booking_days: Mapped[int] = mapped_column(Integer, default=30)
     min_advance_booking_hours: Mapped[int] = mapped_column(Integer, default=2)
-    # Reminder e-mails to the client this many minutes before the start (issue 3 section 4).
+    # Reminder e-mails to the client this many minutes before the start.
     reminder_offsets_minutes: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1440, 60], server_default="[1440, 60]")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -195,7 +196,3 @@ class Service(db.Model):
         before = self.buffer_before_minutes if self.buffer_before_minutes is not None else 0
         after = self.buffer_after_minutes if self.buffer_after_minutes is not None else settings.buffer_time_minutes
         return before, after
-
-    @property
-    def eligible_staff(self) -> list[StaffMember]:
-        return [s for s in self.staff if s.is_active]

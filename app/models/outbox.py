@@ -1,4 +1,4 @@
-"""The outbox (DESIGN.md, "Background work that is never lost") and the record of sent messages.
+"""The outbox (background work that is never lost) and the record of sent messages.
 
 :class:`OutboxJob` rows are written in the same transaction as the change that causes the side
 effect; a dispatcher (RQ) or the in-process runner executes them later. :class:`SentMessage` rows

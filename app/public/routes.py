@@ -21,10 +21,11 @@ from app.extensions import limiter
 from app.models import Booking, Business, Service, utcnow
 from app.public import bp
 from app.public.forms import BookingDetailsForm
-from app.services import availability_service, booking_queries, booking_service, calendar_links
+from app.services import availability_service, booking_queries, booking_service, calendar_files, calendar_links
 from app.services.booking_service import BookingRequest
 from app.services.errors import BookingClosed, NotFound, SlotUnavailable, ValidationFailed
-from app.web import all_timezones, is_timezone, render, wants_fragment
+from app.timezones import all_timezones, is_timezone
+from app.web import render, wants_fragment
 
 STEPS = ("Service", "Time", "Details", "Done")
 _MONTH_RE = re.compile(r"^\d{4}-\d{2}$")
@@ -141,10 +142,11 @@ def load_business(slug: str) -> Business:
 
 
 def load_service(business: Business, service_id: int) -> Service:
-    for service in availability_service.bookable_services(business):
-        if service.id == service_id:
-            return service
-    abort(404)
+    """The bookable service, else 404 with the same "page not found" page as an unknown link."""
+    try:
+        return availability_service.bookable_service(business, service_id)
+    except NotFound:
+        abort(404)
 
 
 def closed_page(business: Business, status: int = 200):
@@ -354,7 +356,7 @@ def confirmation(slug: str, reference: str):
 @bp.get("/book/<slug>/confirmation/<reference>.ics")
 def confirmation_ics(slug: str, reference: str):
     business, booking = _load_booking(slug, reference)
-    body = calendar_links.booking_ics(booking, business)
+    body = calendar_files.booking_ics(booking, business)
     return Response(
         body,
         mimetype="text/calendar",

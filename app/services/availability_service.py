@@ -16,6 +16,7 @@ from app.domain import availability as engine
 from app.domain.booking_state import BookingStatus
 from app.extensions import db
 from app.models import Booking, BookingSettings, Business, DateOverride, Service, StaffMember, utcnow
+from app.services.errors import NotFound
 
 # Buffers never exceed this many minutes (form and API validate it), so holds starting this long
 # before the range cannot reach into it.
@@ -219,8 +220,6 @@ def bookable_service(business: Business, service_id: int) -> Service:
 
     Raises :class:`app.services.errors.NotFound` (field ``service_id``) for any other id.
     """
-    from app.services.errors import NotFound
-
     for service in bookable_services(business):
         if service.id == service_id:
             return service

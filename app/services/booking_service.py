@@ -121,9 +121,7 @@ def create_booking(business: Business, request: BookingRequest, now: datetime | 
     settings = business.settings
     if not settings.is_active:
         raise BookingClosed(f"{business.name} is not taking bookings right now.")
-    service = db.session.get(Service, request.service_id)
-    if service is None or service.business_id != business.id or not (service.is_active and service.is_bookable):
-        raise NotFound("That service is not available.", {"service_id": "Unknown service."})
+    service = availability_service.bookable_service(business, request.service_id)
     staff = availability_service.eligible_staff(service, request.staff_id)
     if not staff:
         raise NotFound("That staff member does not offer this service.", {"staff_id": "Unknown staff member."})
@@ -131,7 +129,7 @@ def create_booking(business: Business, request: BookingRequest, now: datetime | 
         raise ValidationFailed(
             f"At most {service.capacity} seat(s) per booking.", {"seats": f"At most {service.capacity} seat(s)."}
         )
-    business_id, business_name = business.id, business.name
+    business_id = business.id
     start = request.start.astimezone(availability_service.engine.UTC)
 
     try:

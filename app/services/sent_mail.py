@@ -42,6 +42,11 @@ class StoredEmail:
     attachments: list[tuple[str, str]] = field(default_factory=list)  # (file name, content type)
 
 
+def writes_files() -> bool:
+    """True when no mail server is configured and messages are written as ``.eml`` files."""
+    return mailer_for(current_app).transport.name == "file"
+
+
 def mail_outbox_dir() -> Path:
     """Where the file transport writes (``MAIL_OUTBOX_DIR``)."""
     return mailer_for(current_app).outbox_dir

@@ -1,4 +1,4 @@
-"""The booking link flow in a real browser, now checking the e-mails arrive (issue 3, "Done means").
+"""The booking link flow in a real browser, now checking the e-mails arrive.
 
 The app sends through a real SMTP server (aiosmtpd on a free port) and the in-process outbox runner
 delivers, as in a single-process install without Redis. A client books on the demo business (JS

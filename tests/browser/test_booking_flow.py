@@ -1,4 +1,4 @@
-"""Real-browser walks of the booking link (issue 2, section 8).
+"""Real-browser walks of the booking link.
 
 A client books a lesson on the demo business through every public step and sees the confirmation;
 the owner logs in, approves the request in the queue and sees the booking confirmed. Once with

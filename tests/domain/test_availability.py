@@ -1,4 +1,4 @@
-"""The availability engine, rule by rule (issue 2, section 3). Pure: no app, no database.
+"""The availability engine, rule by rule. Pure: no app, no database.
 
 Every test compares the *whole* list of slots with one built explicitly: from local wall times
 (``at(...)``) where the zone's offset is not the point, and from literal UTC instants where it is

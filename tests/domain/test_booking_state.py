@@ -1,4 +1,4 @@
-"""The booking state machine: every (current, target) pair, legal or not (DESIGN.md)."""
+"""The booking state machine: every (current, target) pair, legal or not."""
 from __future__ import annotations
 
 import itertools

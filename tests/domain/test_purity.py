@@ -1,4 +1,4 @@
-"""``app/domain`` is pure (DESIGN.md): no web framework, no ORM, no HTTP, no clock.
+"""``app/domain`` is pure: no web framework, no ORM, no HTTP, no clock.
 
 Parsed with :mod:`ast`, so a forbidden import is caught even in a branch that never runs.
 """

@@ -1,1 +1,1 @@
-"""Local fake servers the integration and job tests talk to (DESIGN.md, "Tests")."""
+"""Local fake servers the integration and job tests talk to, each speaking its provider's documented wire format."""

@@ -1,4 +1,4 @@
-"""Progress a person watches (issue 3 section 5): ``outbox.set_progress``, the ``retry_failed``
+"""Progress a person watches: ``outbox.set_progress``, the ``retry_failed``
 job ("resend all failed") reporting progress per job, job results, attributing jobs to a business,
 and errors shown without secrets."""
 from __future__ import annotations

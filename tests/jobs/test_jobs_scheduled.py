@@ -1,4 +1,4 @@
-"""Scheduled work (issue 3 section 4): a pending request expires at ``expires_at`` through its own
+"""Scheduled work: a pending request expires at ``expires_at`` through its own
 outbox job, reminders go out at the owner's offsets (never for a cancelled booking), and the daily
 cleanup of old done rows is scheduled by both executors."""
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""Template helpers from :mod:`app.web` (zone names, phone numbers, favicon, htmx config) and
-their use on the dashboard's booking pages."""
+"""Template helpers (zone names from :mod:`app.timezones`, phone numbers from :mod:`app.phones`,
+the favicon and htmx config from :mod:`app.web`) and their use on the dashboard's booking pages."""
 from __future__ import annotations
 
 import json
@@ -7,8 +7,9 @@ import re
 
 import pytest
 
+from app.phones import format_phone, phone_href
 from app.services import business_service
-from app.web import format_phone, phone_href, zone_label
+from app.timezones import zone_label
 from tests.conftest import next_weekday
 from tests.web.public.support import at
 

@@ -91,6 +91,12 @@ def test_cancel_in_place(client, logged_in, week, db):
     assert (booking.status, booking.cancellation_reason, booking.sequence) == (S.CANCELLED, "Instructor ill", 1)
 
 
+def test_cancelled_row_varies_on_hx_request(client, logged_in, week):
+    response = client.post(f"/dashboard/bookings/{week['a'].id}/cancel", data={"reason": "Ill"}, headers=HX)
+    assert response.status_code == 200 and row_ids(response) == [week["a"].id]
+    assert "HX-Request" in response.headers["Vary"]
+
+
 def test_cancel_needs_a_reason(client, logged_in, week, db):
     a = week["a"]
     response = client.post(f"/dashboard/bookings/{a.id}/cancel", data={"reason": " "}, headers=HX)

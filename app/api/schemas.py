@@ -29,12 +29,10 @@ from pydantic_core import PydanticCustomError
 from app.domain.booking_state import BookingStatus
 from app.models.business import LocationKind
 from app.services.clients import InvalidContact, normalise_email, normalise_phone
-from app.web import is_timezone
+from app.timezones import MAX_YEAR, MIN_YEAR, is_timezone
 
 MAX_RANGE_DAYS = 62
 MAX_ID = 2**31 - 1
-# Dates and instants outside these years are refused (date arithmetic near year 1 or 9999 overflows).
-MIN_YEAR, MAX_YEAR = 2000, 2999
 
 
 def _clean(value: str) -> str:
