@@ -21,6 +21,7 @@ from sqlalchemy import Engine, event, select
 from sqlalchemy.orm import Session
 
 IMMEDIATE = "flowkey_sqlite_immediate"
+_IN_UNIT_OF_WORK = "flowkey_in_unit_of_work"
 
 
 def install_sqlite_locking(engine: Engine) -> None:
@@ -72,15 +73,21 @@ def unit_of_work(lock_staff: Iterable[int] = ()) -> Iterator[Session]:
     transaction left open first; PostgreSQL: ``SELECT ... FOR UPDATE`` of the ``lock_staff``
     staff rows, in id order). On a normal exit: commit. On any exception (``BaseException``
     included, so a killed request leaves nothing half-written): roll back and re-raise. Yields
-    the session.
+    the session. Units of work do not nest: raises ``RuntimeError`` inside another one.
     """
     from app.extensions import db
 
     session = db.session()
+    if session.info.get(_IN_UNIT_OF_WORK):
+        # On SQLite the inner begin would commit the outer unit half-way: refuse it outright.
+        raise RuntimeError("unit_of_work() inside another unit of work")
     begin_write(session, lock_staff)
+    session.info[_IN_UNIT_OF_WORK] = True
     try:
         yield session
         session.commit()
     except BaseException:
         session.rollback()
         raise
+    finally:
+        session.info.pop(_IN_UNIT_OF_WORK, None)
