@@ -33,6 +33,7 @@ from flask import current_app
 from sqlalchemy import select, update
 
 from app.config import read_key_file
+from app.integrations import registry
 from app.extensions import db
 from app.models import Business, Connection, ConnectionKind, ConnectionStatus, StaffMember, utcnow
 from app.redaction import redact, remember_secret
@@ -321,6 +322,16 @@ def record_error(connection: Connection, error: str, *, needs_reconnect: bool = 
     again), else ``error``; commit."""
     status = ConnectionStatus.NEEDS_RECONNECT if needs_reconnect else ConnectionStatus.ERROR
     return set_status(connection, status, error=error)
+
+
+def client_for(connection: Connection):
+    """The provider client for ``connection``: an object of its kind's protocol
+    (:mod:`app.integrations.registry`: calendar, video, messaging or CRM), built from its
+    decrypted secrets and the app's config, so callers never need to know the provider.
+
+    Raises :class:`CredentialsUnreadable`, or :class:`app.integrations.errors.UnknownProvider`
+    when no client is registered for the provider."""
+    return registry.client_for(connection.kind.value, connection.provider, read_secrets(connection), current_app.config)
 
 
 # ------------------------------------------------------------------ key rotation

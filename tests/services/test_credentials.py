@@ -331,3 +331,34 @@ def test_a_secret_is_never_logged_stored_in_errors_or_shown(app, db, client, log
         assert page.status_code == 200
         assert "provider refused key" in page.get_data(as_text=True) and secret not in page.get_data(as_text=True)
     assert secret not in caplog.text
+
+
+def test_the_client_for_a_connection_is_found_by_kind_and_provider(app, db, business, monkeypatch):
+    """A service asks for "the calendar client of this connection" without naming the provider."""
+    from app.integrations import registry
+    from app.integrations.errors import UnknownProvider
+    from app.integrations.registry import BusyInterval
+
+    monkeypatch.setattr(registry, "_FACTORIES", dict(registry._FACTORIES))
+    built = []
+
+    @registry.register("calendar", "fakecal")
+    class FakeCalendar:
+        def __init__(self, secrets, config):
+            built.append((secrets, config is app.config))
+
+        def busy_intervals(self, start, end):
+            return [BusyInterval(start, end)]
+
+        def create_event(self, event): ...
+
+        def update_event(self, ref, event): ...
+
+        def delete_event(self, ref): ...
+
+    connection = credentials.create_connection(business, provider="fakecal", kind="calendar", secrets={"token": "tok-123456"})
+    client = credentials.client_for(connection)
+    assert isinstance(client, registry.CalendarClient) and built == [({"token": "tok-123456"}, True)]
+    other = credentials.create_connection(business, provider="nowhere", kind="calendar", secrets={"token": "x"})
+    with pytest.raises(UnknownProvider):
+        credentials.client_for(other)
