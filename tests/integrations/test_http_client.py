@@ -49,22 +49,22 @@ def test_empty_reply_is_none(server, client):
 
 
 def test_a_slow_reply_times_out_quickly_as_a_temporary_error(server, client):
-    server.reply(200, json={}, delay=5, times=3)
+    server.reply(200, json={}, delay=30, times=3)
     started = time.monotonic()
     with pytest.raises(TemporaryError, match="timed out") as info:
         client.get_json("/slow")
     elapsed = time.monotonic() - started
-    assert elapsed < 3  # 0.3 s read timeout, tried twice (read_retries=1): nowhere near the 5 s delay
+    assert elapsed < 15  # 0.3 s read timeout, tried twice (read_retries=1): nowhere near the 30 s delay
     assert len(server.requests) == 2
     assert not info.value.permanent and info.value.status is None
 
 
 def test_the_session_cannot_send_without_a_timeout(server, client):
-    server.reply(200, json={}, delay=5, times=2)
+    server.reply(200, json={}, delay=30, times=2)
     started = time.monotonic()
     with pytest.raises(requests.exceptions.RequestException):
         client.session.get(server.url + "/raw")  # no timeout given: the adapter supplies the client's
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 15  # far below the 30 s delay
 
 
 @pytest.mark.parametrize("timeout", [0, -1, (1, 0), (1, 2, 3), None])
@@ -102,7 +102,7 @@ def test_a_long_retry_after_is_raised_not_slept(server, client, status, kind):
     started = time.monotonic()
     with pytest.raises(kind) as info:
         client.get_json("/limited")
-    assert time.monotonic() - started < 1
+    assert time.monotonic() - started < 30  # not the hour it asked for, even on a busy machine
     assert len(server.requests) == 1
     assert (type(info.value), info.value.retry_after, info.value.permanent) == (kind, 3600, False)
 
@@ -199,7 +199,7 @@ def test_connection_refused_is_temporary():
         started = time.monotonic()
         with pytest.raises(TemporaryError, match="Connection refused") as info:
             client.get_json("/x")
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 10
     assert not info.value.permanent
 
 
