@@ -1,7 +1,7 @@
 """Error pages and JSON errors: a human message on pages, ``{"error": {...}}`` under /api."""
 from __future__ import annotations
 
-from flask import Flask, jsonify, request
+from flask import Flask, current_app, jsonify, make_response, request
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -37,14 +37,23 @@ def register(app: Flask) -> None:
     def http_error(exc: HTTPException):
         code = exc.code or 500
         titles = {404: "Page not found", 405: "Not allowed", 429: "Too many requests", 413: "Too large"}
+        limit = current_app.config.get("MAX_CONTENT_LENGTH")
         messages = {
             404: "We couldn't find that page. Check the link you were given.",
             429: "You're going a little fast. Please wait a minute and try again.",
+            413: f"What you sent is too large (at most {limit // 1024} KB). Please send less." if limit else "What you sent is too large.",
         }
         message = messages.get(code, exc.description or "")
         if is_api_request():
-            return json_error(code, (exc.name or "error").lower().replace(" ", "_"), message)
-        return render("errors/error.html", block="content", status=code, code=code, title=titles.get(code, exc.name), message=message)
+            response = make_response(json_error(code, (exc.name or "error").lower().replace(" ", "_"), message))
+        else:
+            response = render("errors/error.html", block="content", status=code, code=code, title=titles.get(code, exc.name), message=message)
+        # The exception's own headers (Allow on a 405, RFC 9110 section 15.5.6; Retry-After,
+        # WWW-Authenticate) belong on the answer that replaces its body.
+        for name, value in exc.get_headers():
+            if name.lower() != "content-type":
+                response.headers[name] = value
+        return response
 
     @app.errorhandler(500)
     def server_error(exc):

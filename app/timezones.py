@@ -5,7 +5,7 @@ Used by the forms' zone pickers, the public booking flow, the API schemas and th
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo, available_timezones
 
 # Dates and instants outside these years are refused: date arithmetic near year 1 or 9999
@@ -13,6 +13,14 @@ from zoneinfo import ZoneInfo, available_timezones
 MIN_YEAR, MAX_YEAR = 2000, 2999
 
 _ZONES: list[str] | None = None
+
+
+def in_year_window(value: date | datetime) -> bool:
+    """True when ``value`` (a date, or an instant: its UTC year when aware) falls in
+    ``MIN_YEAR..MAX_YEAR``. Every parsed date and instant goes through this before any arithmetic."""
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        value = value.astimezone(timezone.utc)
+    return MIN_YEAR <= value.year <= MAX_YEAR
 
 
 def all_timezones() -> list[str]:

@@ -21,8 +21,11 @@ _ARG = re.compile(r"<(?:([a-zA-Z_]+)(?:\([^)]*\))?:)?([a-zA-Z_]+)>")
 _STATUS_TEXT = {
     200: "OK", 201: "Created", 204: "No content", 400: "Bad request (malformed JSON or missing CSRF header)",
     401: "Not authenticated", 404: "Not found", 409: "Conflict (the time is taken; see alternatives)",
+    413: "Body too large (MAX_CONTENT_LENGTH)", 415: "Body not sent as application/json",
     422: "Invalid input: one message per field", 429: "Too many requests",
 }
+# Every endpoint that reads a body can answer these (app.api.io.body, MAX_CONTENT_LENGTH).
+_BODY_ERRORS = (400, 413, 415)
 
 
 def openapi_path(rule: str) -> str:
@@ -33,7 +36,7 @@ def openapi_path(rule: str) -> str:
 def _path_parameters(rule: str) -> list[dict]:
     params = []
     for converter, name in _ARG.findall(rule):
-        schema = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1} if converter == "int" else {"type": "string"}
+        schema = {"type": "integer", "minimum": 1, "maximum": 2**31 - 1} if converter in ("int", "id") else {"type": "string"}
         params.append({"name": name, "in": "path", "required": True, "schema": schema})
     return params
 
@@ -70,7 +73,8 @@ def _operation(e: Endpoint, refs: dict) -> dict:
     if e.status == 201 and e.headers:  # the book endpoint replays an earlier result with 200
         responses["200"] = {"description": "Replayed: the Idempotency-Key was seen before",
                             "content": {"application/json": {"schema": refs[(e.response, "serialization")]}}}
-    for status in e.errors:
+    errors = sorted(set(e.errors) | (set(_BODY_ERRORS) if e.body is not None else set()))
+    for status in errors:
         responses[str(status)] = {
             "description": _STATUS_TEXT.get(status, ""),
             "content": {"application/json": {"schema": refs[(schemas.ErrorResponse, "serialization")]}},

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 from datetime import timedelta
 
-from flask import current_app, request
+from flask import request
 
 from app.api import schemas, serialize
 from app.api.io import body, query, reply
 from app.api.spec import endpoint
 from app.domain.availability import group_by_local_date
-from app.extensions import limiter
+from app.extensions import booking_limit
 from app.models import Business
 from app.services import availability_service, booking_service
 from app.services.booking_service import BookingRequest
@@ -67,8 +67,9 @@ def public_availability(slug: str):
 
 @endpoint(f"{PUBLIC}/book/", "POST", "Book a slot (201; 200 when the Idempotency-Key was seen before)",
           body=schemas.BookIn, response=schemas.BookResponse, status=201, errors=(400, 404, 409, 422, 429), tag="public",
-          headers=(("Idempotency-Key", "Repeat a submit safely: the same key returns the first booking."),))
-@limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"])
+          headers=(("Idempotency-Key", "Repeat a submit safely: for 24 hours the same key with the same body returns "
+                    "the first booking; with another body, 422 idempotency_key_reused."),))
+@booking_limit
 def public_book(slug: str):
     business = _business(slug)
     data = body(schemas.BookIn)

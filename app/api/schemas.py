@@ -4,16 +4,22 @@ OpenAPI document served at ``/api/openapi.json`` (see :mod:`app.api.openapi`).
 Conventions: instants are ISO-8601 with an offset; dates ``YYYY-MM-DD``; wall-clock times
 ``HH:MM``; money a decimal string (``"50.00"``); ids positive 32-bit integers. Every string is
 checked for characters a database cannot store (NUL, lone surrogates), so no input reaches the
-database that would make it fail with a 500.
+database that would make it fail with a 500; one-line strings (names, contacts) refuse every
+control character and multi-line ones (notes, descriptions) lose them, by the rule of
+:mod:`app.text`. Bodies are validated in pydantic's strict mode (:func:`app.api.io.body`): ``true``
+is not a number, ``1`` is not a boolean, ``"5"`` is not an integer; instants and dates are ISO
+strings.
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
+    BeforeValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -29,6 +35,7 @@ from pydantic_core import PydanticCustomError
 from app.domain.booking_state import BookingStatus
 from app.models.business import LocationKind
 from app.services.clients import InvalidContact, normalise_email, normalise_phone
+from app.text import BadText, check_line, clean_paragraph
 from app.timezones import MAX_YEAR, MIN_YEAR, is_timezone
 
 MAX_RANGE_DAYS = 62
@@ -40,6 +47,45 @@ def _clean(value: str) -> str:
     if "\x00" in value or any(0xD800 <= ord(c) <= 0xDFFF for c in value):
         raise PydanticCustomError("invalid_characters", "Contains characters that are not allowed.")
     return value.strip()
+
+
+def _line(value: str) -> str:
+    """A one-line value, stripped (see :func:`app.text.check_line`)."""
+    try:
+        return check_line(value).strip()
+    except BadText as exc:
+        raise PydanticCustomError("invalid_characters", str(exc)) from None
+
+
+def _paragraph(value: str) -> str:
+    """A multi-line value, stripped, control characters but LF and tab removed (see
+    :func:`app.text.clean_paragraph`)."""
+    try:
+        return clean_paragraph(value).strip()
+    except BadText as exc:
+        raise PydanticCustomError("invalid_characters", str(exc)) from None
+
+
+def _unique(values: list | None) -> list | None:
+    if values is not None and len(set(values)) != len(values):
+        raise PydanticCustomError("unique_items", "List each id once.")
+    return values
+
+
+def _whole_number(value):
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return value
+
+
+_PRICE = r"^-?[0-9]{1,12}(\.[0-9]{1,12})?$"
+
+
+def _price_text(value):
+    """Prices travel as decimal strings (a JSON number would lose cents to binary floats)."""
+    if not isinstance(value, str) or not re.match(_PRICE, value):
+        raise PydanticCustomError("decimal_type", 'Must be a decimal number, e.g. "25.00".')
+    return Decimal(value)
 
 
 def _check_date(value: date) -> date:
@@ -60,13 +106,17 @@ def _check_zone(value: str | None) -> str | None:
     return value or None
 
 
-Text = Annotated[str, AfterValidator(_clean)]
-Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+# JSON Schema counts 3.0 as an integer (2020-12 validation, section 6.1.1): so do we; true does not.
+Int = Annotated[int, BeforeValidator(_whole_number)]
+Line = Annotated[str, AfterValidator(_line)]
+Paragraph = Annotated[str, AfterValidator(_paragraph)]
+Id = Annotated[Int, Field(ge=1, le=MAX_ID)]
 Day = Annotated[date, AfterValidator(_check_date)]
 Instant = Annotated[AwareDatetime, AfterValidator(_check_instant)]
 Zone = Annotated[str, Field(max_length=64), AfterValidator(_clean), AfterValidator(_check_zone)]
 WallTime = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["09:00"], description="HH:MM")]
-Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
+Minutes = Annotated[Int, Field(ge=0, le=24 * 60)]
+UniqueIds = Annotated[list[Id], Field(max_length=500, json_schema_extra={"uniqueItems": True}), AfterValidator(_unique)]
 # Responses write instants as ``2027-03-01T09:00:00+00:00`` (``isoformat``; pydantic would say "Z").
 IsoDateTime = Annotated[
     datetime,
@@ -173,11 +223,11 @@ class BookIn(Strict):
     service_id: Id
     start: Instant = Field(description="A slot's `start` as returned by availability.")
     staff_id: Id | None = None
-    seats: int = Field(default=1, ge=1, le=1000)
-    client_name: Annotated[Text, Field(min_length=1, max_length=255)]
-    client_email: Annotated[Text, Field(max_length=255)] | None = None
-    client_phone: Annotated[Text, Field(max_length=40)] | None = None
-    notes: Annotated[Text, Field(max_length=2000)] = ""
+    seats: Int = Field(default=1, ge=1, le=1000)
+    client_name: Annotated[Line, Field(min_length=1, max_length=255)]
+    client_email: Annotated[Line, Field(max_length=255)] | None = None
+    client_phone: Annotated[Line, Field(max_length=40)] | None = None
+    notes: Annotated[Paragraph, Field(max_length=2000)] = ""
     client_timezone: Zone | None = Field(default=None, description="Default: the business's zone.")
 
 
@@ -235,11 +285,11 @@ class SettingsUpdate(Strict):
 
     requires_approval: bool | None = None
     buffer_time_minutes: Minutes | None = None
-    booking_expiry_hours: Annotated[int, Field(ge=1, le=24 * 30)] | None = None
+    booking_expiry_hours: Annotated[Int, Field(ge=1, le=24 * 30)] | None = None
     is_active: bool | None = None
     auto_approve_returning_clients: bool | None = None
-    max_advance_booking_days: Annotated[int, Field(ge=1, le=730)] | None = None
-    min_advance_booking_hours: Annotated[int, Field(ge=0, le=24 * 90)] | None = None
+    max_advance_booking_days: Annotated[Int, Field(ge=1, le=730)] | None = None
+    min_advance_booking_hours: Annotated[Int, Field(ge=0, le=24 * 90)] | None = None
 
 
 class LinkOut(BaseModel):
@@ -251,24 +301,27 @@ class LinkOut(BaseModel):
 # ------------------------------------------------------------------ owner: services
 
 class _ServiceFields(Strict):
-    name: Annotated[Text, Field(min_length=1, max_length=120)] | None = None
-    description: Annotated[Text, Field(max_length=5000)] | None = None
-    duration_minutes: Annotated[int, Field(ge=5, le=24 * 60)] | None = None
-    price: Annotated[Decimal, Field(ge=0, le=Decimal("99999999.99"), decimal_places=2)] | None = None
-    capacity: Annotated[int, Field(ge=1, le=1000)] | None = None
+    name: Annotated[Line, Field(min_length=1, max_length=120)] | None = None
+    description: Annotated[Paragraph, Field(max_length=5000)] | None = None
+    duration_minutes: Annotated[Int, Field(ge=5, le=24 * 60)] | None = None
+    price: Annotated[
+        Decimal, BeforeValidator(_price_text), Field(ge=0, le=Decimal("99999999.99"), decimal_places=2),
+        WithJsonSchema({"type": "string", "pattern": _PRICE, "examples": ["25.00"]}, mode="validation"),
+    ] | None = None
+    capacity: Annotated[Int, Field(ge=1, le=1000)] | None = None
     buffer_before_minutes: Minutes | None = Field(default=None, description="null = no before-buffer.")
     buffer_after_minutes: Minutes | None = Field(default=None, description="null = the business's buffer_time_minutes.")
-    slot_interval_minutes: Annotated[int, Field(ge=5, le=24 * 60)] | None = Field(
+    slot_interval_minutes: Annotated[Int, Field(ge=5, le=24 * 60)] | None = Field(
         default=None, description="null = the duration."
     )
     is_bookable: bool | None = None
     location_kind: LocationKind | None = None
-    staff_ids: list[Id] | None = Field(default=None, max_length=500, description="Eligible staff; default all active.")
+    staff_ids: UniqueIds | None = Field(default=None, description="Eligible staff (each id once); default all active.")
 
 
 class ServiceCreate(_ServiceFields):
-    name: Annotated[Text, Field(min_length=1, max_length=120)]
-    duration_minutes: Annotated[int, Field(ge=5, le=24 * 60)]
+    name: Annotated[Line, Field(min_length=1, max_length=120)]
+    duration_minutes: Annotated[Int, Field(ge=5, le=24 * 60)]
 
 
 
@@ -295,7 +348,7 @@ class OwnerServicesResponse(RootModel[list[OwnerServiceOut]]):
 # ------------------------------------------------------------------ owner: hours and overrides
 
 class WeeklyInterval(Strict):
-    weekday: int = Field(ge=0, le=6, description="0 = Monday ... 6 = Sunday")
+    weekday: Int = Field(ge=0, le=6, description="0 = Monday ... 6 = Sunday")
     start: WallTime
     end: WallTime
 
@@ -383,12 +436,12 @@ class RequestsQuery(_DateRange):
 class BookingsQuery(_DateRange):
     status: BookingStatus | None = None
     when: Literal["upcoming", "past"] | None = None
-    limit: int = Field(default=200, ge=1, le=500)
-    offset: int = Field(default=0, ge=0, le=1_000_000)
+    limit: Int = Field(default=200, ge=1, le=500)
+    offset: Int = Field(default=0, ge=0, le=1_000_000)
 
 
 class RejectIn(Strict):
-    reason: Annotated[Text, Field(min_length=1, max_length=2000)]
+    reason: Annotated[Paragraph, Field(min_length=1, max_length=2000)]
 
 
 class RescheduleIn(Strict):

@@ -10,13 +10,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from pydantic import BaseModel
+from werkzeug.routing import IntegerConverter
 
 from app.api import bp
 
 
 @dataclass(frozen=True)
 class Endpoint:
-    rule: str  # Flask rule relative to /api, e.g. "/services/<int(max=2147483647):service_id>"
+    rule: str  # Flask rule relative to /api, e.g. "/services/<id:service_id>"
     method: str
     summary: str
     view: str
@@ -32,8 +33,38 @@ class Endpoint:
 
 ENDPOINTS: list[Endpoint] = []
 
+MAX_ID = 2**31 - 1
+
+
+def _digits_up_to(limit: str) -> str:
+    """A regular expression for the decimal numbers 1..``limit`` without leading zeros."""
+    n = len(limit)
+    shorter = f"[1-9][0-9]{{0,{n - 2}}}" if n > 1 else ""
+    same_length = []
+    for i, digit in enumerate(limit):
+        low = "1" if i == 0 else "0"
+        if digit > low:
+            top = str(int(digit) - 1)
+            same_length.append(limit[:i] + (f"[{low}-{top}]" if top != low else low) + f"[0-9]{{{n - i - 1}}}")
+    same_length.append(limit)
+    return "|".join(p for p in [shorter, *same_length] if p)
+
+
+class IdConverter(IntegerConverter):
+    """``<id:name>``: a row id, 1..2**31-1 (the database's 32-bit ids). The range is in the
+    regular expression, not in a check after the match as ``int(min=1, max=...)`` does: werkzeug
+    compares the method before it converts, so ``DELETE /services/0`` would answer 405 from a rule
+    whose converter then refuses the value. Here 0, 2**31 or 007 match no rule at all: 404."""
+
+    regex = f"(?:{_digits_up_to(str(MAX_ID))})"
+
+    def __init__(self, map, *args, **kwargs):
+        super().__init__(map, fixed_digits=0, min=1, max=MAX_ID)
+
+
 # Path ids are 32-bit: a bigger number is simply not found (and never reaches the database).
-ID = "int(min=1, max=2147483647)"
+ID = "id"
+bp.record_once(lambda state: state.app.url_map.converters.setdefault(ID, IdConverter))
 
 
 def endpoint(

@@ -28,7 +28,14 @@ from app.domain.colors import DEFAULT_BRAND
 from app.i18n import LANGUAGES
 from app.models.outbox import JobStatus
 from app.services import notifications
-from app.timezones import all_timezones
+from app.text import SingleLine, paragraph_filter
+from app.timezones import MAX_YEAR, MIN_YEAR, all_timezones, in_year_window
+
+
+def _in_years(form, field):
+    """A picked date must be in the years the app accepts (date arithmetic overflows near 9999)."""
+    if field.data is not None and not in_year_window(field.data):
+        raise StopValidation(f"Pick a date between the years {MIN_YEAR} and {MAX_YEAR}.")
 
 
 def _int(label, lo, hi, required=True, **kw):
@@ -136,11 +143,11 @@ class ColorField(StringField):
 
 
 class ProfileForm(FlaskForm):
-    name = StringField("Business name", validators=[DataRequired("Please enter a name."), Length(max=120)])
-    description = TextAreaField("Description", validators=[Length(max=2000)])
-    address = StringField("Address", validators=[Length(max=255)])
-    phone = StringField("Phone", validators=[Length(max=40)])
-    email = EmailField("Contact e-mail", validators=[Optional(), Email("Please enter a valid e-mail address."), Length(max=255)])
+    name = StringField("Business name", validators=[DataRequired("Please enter a name."), SingleLine(), Length(max=120)])
+    description = TextAreaField("Description", validators=[Length(max=2000)], filters=[paragraph_filter])
+    address = StringField("Address", validators=[SingleLine(), Length(max=255)])
+    phone = StringField("Phone", validators=[SingleLine(), Length(max=40)])
+    email = EmailField("Contact e-mail", validators=[Optional(), SingleLine(), Email("Please enter a valid e-mail address."), Length(max=255)])
     timezone = SelectField("Time zone")
     currency = SelectField("Currency", choices=[SelectChoice(c) for c in CURRENCIES])
     language = SelectField(
@@ -210,8 +217,8 @@ def _enum_value(value) -> str:
 
 
 class ServiceForm(FlaskForm):
-    name = StringField("Name", validators=[DataRequired("Please enter a name."), Length(max=120)])
-    description = TextAreaField("Description", validators=[Length(max=2000)])
+    name = StringField("Name", validators=[DataRequired("Please enter a name."), SingleLine(), Length(max=120)])
+    description = TextAreaField("Description", validators=[Length(max=2000)], filters=[paragraph_filter])
     duration_minutes = _int("Duration (minutes)", 5, 1440, default=60)
     price = DecimalField("Price", places=2, validators=[_money])
     capacity = _int("Seats per slot", 1, 500, default=1, description="1 for one-to-one; more for a group class.")
@@ -300,7 +307,7 @@ class WeeklyHoursForm(FlaskForm):
 
 
 class OverrideForm(FlaskForm):
-    date = DateField("Date", validators=[InputRequired("Choose a date.")])
+    date = DateField("Date", validators=[InputRequired("Choose a date."), _in_years])
     intervals = StringField("Hours that day", description="e.g. 10:00-14:00; leave blank and tick Unavailable for a day off.")
     unavailable = BooleanField("Unavailable all day")
 
@@ -319,7 +326,7 @@ class OverrideForm(FlaskForm):
 
 
 class StaffForm(FlaskForm):
-    display_name = StringField("Name", validators=[DataRequired("Please enter a name."), Length(max=120)])
+    display_name = StringField("Name", validators=[DataRequired("Please enter a name."), SingleLine(), Length(max=120)])
     staff_timezone = SelectField("Time zone")
 
     def __init__(self, *args, **kwargs):
@@ -330,7 +337,7 @@ class StaffForm(FlaskForm):
 # ------------------------------------------------------------------ bookings
 
 class ReasonForm(FlaskForm):
-    reason = TextAreaField("Reason", validators=[DataRequired("A reason is required."), Length(max=2000)])
+    reason = TextAreaField("Reason", validators=[DataRequired("A reason is required."), Length(max=2000)], filters=[paragraph_filter])
 
 
 STATUS_CHOICES = [SelectChoice("", "Any status")] + [SelectChoice(s.value, s.label.capitalize()) for s in BookingStatus]
@@ -344,8 +351,8 @@ class BookingFilterForm(FlaskForm):
 
     when = SelectField("Show", choices=[SelectChoice("upcoming", "Upcoming"), SelectChoice("past", "Past")], default="upcoming")
     status = SelectField("Status", choices=STATUS_CHOICES, default="")
-    date_from = DateField("From", validators=[Optional()])
-    date_to = DateField("To", validators=[Optional()])
+    date_from = DateField("From", validators=[Optional(), _in_years])
+    date_to = DateField("To", validators=[Optional(), _in_years])
     staff = SelectField("Staff", default="")
 
     def __init__(self, *args, staff=(), **kwargs):
@@ -359,7 +366,7 @@ class BookingFilterForm(FlaskForm):
 
 class ApiKeyForm(FlaskForm):
     name = StringField("Key name", description="So you remember where it is used, e.g. “Website”.",
-                       validators=[DataRequired("Please name the key."), Length(max=120)])
+                       validators=[DataRequired("Please name the key."), SingleLine(), Length(max=120)])
 
 
 # ------------------------------------------------------------------ rescheduling
@@ -370,14 +377,14 @@ class DayForm(FlaskForm):
     class Meta:
         csrf = False
 
-    date = DateField("Day", validators=[Optional()], description="Free times are shown in the business's time zone.")
+    date = DateField("Day", validators=[Optional(), _in_years], description="Free times are shown in the business's time zone.")
 
 
 class MoveForm(FlaskForm):
     """One free time's button on the reschedule page: the new start (ISO-8601 with its offset,
     checked by the view) and the staff member whose slot it is."""
 
-    start = StringField("New start", validators=[DataRequired("Pick one of the free times.")])
+    start = StringField("New start", validators=[DataRequired("Pick one of the free times."), SingleLine()])
     staff_id = IntegerField("Staff member", validators=[InputRequired("Pick one of the free times."), NumberRange(1, 2**31 - 1)])
 
 

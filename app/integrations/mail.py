@@ -17,6 +17,7 @@ the same object is attached for clients that only look at attachments)::
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -29,6 +30,16 @@ from app.integrations import smtp
 
 DEFAULT_MAIL_FROM = "Flowkey <no-reply@flowkey.invalid>"
 _EXTENSION = "flowkey_mailer"
+# Control characters (C0, DEL, C1) and the Unicode line/paragraph separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def header_value(value: str) -> str:
+    """``value`` as one header line: every run of whitespace or control characters (CR and LF
+    among them) becomes one space, and the ends are stripped. RFC 5322 section 2.2: a header
+    body is one logical line; the ``email`` package raises ``ValueError`` for a CR or LF in a
+    value, so a name stored before that was refused would otherwise stop every e-mail it is in."""
+    return " ".join(_CONTROL.sub(" ", value).split())
 
 
 @dataclass(frozen=True)
@@ -83,13 +94,16 @@ class Mailer:
 
     def to_mime(self, email: OutgoingEmail, *, key: str, now: datetime) -> EmailMessage:
         """The RFC 5322 message for ``email``: From is ``"<from_name>" <sender>``, Reply-To as
-        given, Date ``now`` (aware), Message-ID from ``key``."""
+        given, Date ``now`` (aware), Message-ID from ``key``; every header value made one line by
+        :func:`header_value`. Raises ``ValueError`` (or its ``email.errors.HeaderParseError``
+        subclass) when a value still cannot be a header, e.g. an address that does not parse:
+        building the same message again cannot help."""
         msg = EmailMessage()
-        msg["From"] = str(Address(display_name=email.from_name, addr_spec=self.sender))
-        msg["To"] = ", ".join(email.to)
-        if email.reply_to:
-            msg["Reply-To"] = email.reply_to
-        msg["Subject"] = email.subject
+        msg["From"] = str(Address(display_name=header_value(email.from_name), addr_spec=self.sender))
+        msg["To"] = ", ".join(header_value(address) for address in email.to)
+        if email.reply_to and header_value(email.reply_to):
+            msg["Reply-To"] = header_value(email.reply_to)
+        msg["Subject"] = header_value(email.subject)
         msg["Date"] = format_datetime(now.astimezone(timezone.utc))
         msg["Message-ID"] = self.message_id(key)
         msg["X-Flowkey-Template"] = email.template

@@ -6,6 +6,7 @@ from wtforms import EmailField, HiddenField, StringField, TelField, TextAreaFiel
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app.services.clients import InvalidContact, normalise_email, normalise_phone
+from app.text import SingleLine, paragraph_filter
 
 NAME_MAX = 255
 NOTES_MAX = 2000
@@ -17,19 +18,20 @@ class BookingDetailsForm(FlaskForm):
 
     name = StringField(
         "Your name",
-        validators=[DataRequired("Please enter your name."), Length(max=NAME_MAX, message=f"Keep your name under {NAME_MAX} characters.")],
+        validators=[DataRequired("Please enter your name."), SingleLine(), Length(max=NAME_MAX, message=f"Keep your name under {NAME_MAX} characters.")],
         filters=[lambda v: v.strip() if isinstance(v, str) else v],
         render_kw={"autocomplete": "name"},
     )
-    email = EmailField("E-mail", validators=[Optional()], render_kw={"autocomplete": "email", "inputmode": "email"})
-    phone = TelField("Phone", validators=[Optional()], render_kw={"autocomplete": "tel", "inputmode": "tel"})
+    email = EmailField("E-mail", validators=[Optional(), SingleLine()], render_kw={"autocomplete": "email", "inputmode": "email"})
+    phone = TelField("Phone", validators=[Optional(), SingleLine()], render_kw={"autocomplete": "tel", "inputmode": "tel"})
     notes = TextAreaField(
         "Notes for the business (optional)",
         validators=[Length(max=NOTES_MAX, message=f"Notes can be at most {NOTES_MAX} characters.")],
+        filters=[paragraph_filter],
         render_kw={"rows": 3},
     )
     # Filled with a uuid4 when the form is first rendered, so a double-click sends the same key.
-    idempotency_key = HiddenField(validators=[Length(max=255)])
+    idempotency_key = HiddenField(validators=[SingleLine(), Length(max=255)])
 
     def validate_email(self, field):
         try:

@@ -18,7 +18,7 @@ def session_token(client, owner, app):
     """Log ``owner`` in through the session and return a valid CSRF header value."""
     raw = "a" * 40
     with client.session_transaction() as session:
-        session["_user_id"] = str(owner.id)
+        session["_user_id"] = owner.get_id()  # "<id>:<session token>"
         session["_fresh"] = True
         session["csrf_token"] = raw
     return URLSafeTimedSerializer(app.secret_key, salt="wtf-csrf-token").dumps(raw)

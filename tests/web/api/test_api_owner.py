@@ -66,9 +66,9 @@ def test_settings_get_and_put(client, business, auth):
     [
         ({"buffer_time_minutes": -1}, {"buffer_time_minutes": "Input should be greater than or equal to 0"}),
         ({"max_advance_booking_days": 0}, {"max_advance_booking_days": "Input should be greater than or equal to 1"}),
-        ({"requires_approval": "perhaps"}, {"requires_approval": "Input should be a valid boolean, unable to interpret input"}),
+        ({"requires_approval": "perhaps"}, {"requires_approval": "Must be true or false."}),
         ({"slug": "mine"}, {"slug": "Unknown field."}),
-        ([], {"body": "Input should be a valid dictionary or instance of SettingsUpdate"}),
+        ([], {"body": "Must be a JSON object."}),
     ],
 )
 def test_settings_put_invalid(client, business, auth, body, fields):
