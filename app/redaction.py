@@ -15,6 +15,9 @@ from flask import Flask, current_app
 
 _URL_CREDENTIALS = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^/@\s]+@")
 _SECRET_CONFIG = re.compile(r"SECRET|PASSWORD|TOKEN|_KEY$|_KEYS$")
+# A token in a logged URL (the booking confirmation link's ``?token=``, as an access log line
+# quotes it): whoever reads the log must not be able to open the page.
+_URL_TOKEN = re.compile(r"(?i)([?&;]token=)[^&\s\"'#]+")
 
 # Secret values this process has seen (app.services.credentials registers every value it encrypts
 # or decrypts), longest first so a secret containing another is replaced whole. Rebuilt under the
@@ -57,11 +60,12 @@ def _replace_known(text: str) -> str:
 def redact(text: str | None) -> str:
     """``text`` (an error message) with URL credentials (``smtp://user:pw@host`` ->
     ``smtp://***@host``) and the values of secret config keys (``*SECRET*``, ``*PASSWORD*``,
-    ``*TOKEN*``, ``*_KEY``, ``*_KEYS``; each item of a list) and the values given to
+    ``*TOKEN*``, ``*_KEY``, ``*_KEYS``; each item of a list), ``token=`` values in URLs and the values given to
     :func:`remember_secret` replaced by ``***``. Used before storing and before showing errors."""
     if not text:
         return text or ""
     text = _URL_CREDENTIALS.sub(r"\1***@", text)
+    text = _URL_TOKEN.sub(r"\1***", text)
     text = _replace_known(text)
     try:
         config = current_app.config

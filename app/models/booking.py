@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Enum, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.domain.booking_events import BookingEvent
@@ -45,7 +45,6 @@ class Booking(db.Model):
         CheckConstraint("client_email IS NOT NULL OR client_phone IS NOT NULL", name="email_or_phone_required"),
         CheckConstraint("end_at > start_at", name="end_after_start"),
         CheckConstraint("seats >= 1", name="seats_positive"),
-        UniqueConstraint("business_id", "idempotency_key"),
         # The availability query: holds of one staff member overlapping a range.
         Index("ix_booking_staff_start", "staff_id", "start_at"),
         # The dashboard queue and lists.
@@ -79,7 +78,6 @@ class Booking(db.Model):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     # RFC 5545 SEQUENCE of the calendar event; bumped on every significant change.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
-    idempotency_key: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -53,3 +53,10 @@ class Conflict(ServiceError):
 
     status_code = 409
     code = "conflict"
+
+
+class IdempotencyKeyReused(ServiceError):
+    """An ``Idempotency-Key`` sent again with a different request (the first booking stays private)."""
+
+    status_code = 422
+    code = "idempotency_key_reused"

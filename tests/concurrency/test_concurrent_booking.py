@@ -85,6 +85,23 @@ def test_double_submit_with_one_idempotency_key(live_server, business, factory, 
     assert len(rows(db, service_id=lesson_id)) == 1
 
 
+def test_one_idempotency_key_with_two_bodies_at_once(live_server, business, factory, day, db):
+    """Ten requests with one key, half of them for another time: one booking; the winner's body
+    replays it, the other body is refused and never learns its reference."""
+    lesson = factory.service(business, name="Private", duration_minutes=60, buffer_after_minutes=0)
+    lesson_id = lesson.id
+    payloads = [body(lesson_id, at(day, 14), 0), body(lesson_id, at(day, 15), 1)]
+    responses = fire(
+        10, lambda i: requests.post(live_server + BOOK, json=payloads[i % 2], headers={"Idempotency-Key": "shared-1"}, timeout=90)
+    )
+    statuses = Counter(r.status_code for r in responses)
+    assert statuses == {201: 1, 200: 4, 422: 5}, [r.text for r in responses]
+    winner = next(r for r in responses if r.status_code == 201).json()["reference"]
+    assert {r.json()["reference"] for r in responses if r.status_code == 200} == {winner}
+    assert all(r.json()["error"]["code"] == "idempotency_key_reused" and winner not in r.text for r in responses if r.status_code == 422)
+    assert len(rows(db, service_id=lesson_id)) == 1
+
+
 def test_two_overlapping_requests_approved_at_once(live_server, business, owner, factory, day, db):
     business.settings.requires_approval = True
     db.session.commit()
