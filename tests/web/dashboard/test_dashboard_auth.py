@@ -6,6 +6,9 @@ from datetime import time
 import pytest
 
 from app.models import Business, Membership, Role, StaffMember, User
+from app.models.outbox import OutboxJob
+from app.services import accounts
+from app.services.account_emails import build_account_email
 from tests.web.dashboard.support import HX, field_error, flashes, text
 
 SIGNUP = {
@@ -27,9 +30,36 @@ def test_signup_page(client):
         assert f'<label for="{field}">' in body
 
 
-def test_signup_creates_business_owner_staff_and_hours_and_logs_in(client, db):
+def account_jobs(db):
+    """The account e-mail jobs recorded so far: ``[(template, payload), ...]``."""
+    jobs = db.session.scalars(db.select(OutboxJob).where(OutboxJob.kind == accounts.JOB_KIND).order_by(OutboxJob.id))
+    return [(j.payload["template"], j.payload) for j in jobs]
+
+
+def confirm_path(db) -> str:
+    """The path of the link in the last verification e-mail (built as the job builds it)."""
+    template, payload = account_jobs(db)[-1]
+    email = build_account_email(template, pending_id=payload.get("pending_id"), user_id=payload.get("user_id"))
+    return "/signup/confirm/" + email.text.split("/signup/confirm/")[1].split()[0]
+
+
+def test_signup_sends_a_link_that_creates_business_owner_staff_and_hours_and_logs_in(client, db):
     response = client.post("/signup", data=SIGNUP)
+    assert (response.status_code, response.headers["Location"]) == (303, "/signup/sent")
+    page = client.get("/signup/sent")
+    assert "Check your e-mail to continue" in text(page)
+    assert db.session.scalar(db.select(db.func.count(User.id))) == 0  # nothing until the link is used
+    assert [t for t, _ in account_jobs(db)] == ["account_verify_signup"]
+    assert client.get("/dashboard/").status_code == 302
+
+    path = confirm_path(db)
+    page = client.get(path)
+    assert page.status_code == 200
+    assert "ada@example.com" in text(page) and "Swim School Pro" in text(page)
+    assert db.session.scalar(db.select(db.func.count(User.id))) == 0  # a GET (a mail scanner) creates nothing
+    response = client.post(path)
     assert (response.status_code, response.headers["Location"]) == (303, "/dashboard/")
+
     user = db.session.scalar(db.select(User))
     business = db.session.scalar(db.select(Business))
     assert (user.email, user.name) == ("ada@example.com", "Ada Lovelace")
@@ -49,11 +79,20 @@ def test_signup_creates_business_owner_staff_and_hours_and_logs_in(client, db):
     page = client.get("/dashboard/")
     assert page.status_code == 200
     assert "http://localhost/book/swim-school-pro" in text(page)
+    assert flashes(page) == ["Welcome to Flowkey! Your booking link is ready."]
+
+    # The link works once.
+    client.post("/logout")
+    again = client.post(path)
+    assert again.status_code == 400
+    assert "This sign-up link has expired or was already used." in text(again)
+    assert db.session.scalar(db.select(db.func.count(User.id))) == 1
 
 
 def test_second_business_with_the_same_name_gets_its_own_slug(client, db, factory):
     factory.owner(business_name="Swim School Pro")
     client.post("/signup", data=SIGNUP)
+    client.post(confirm_path(db))
     assert sorted(db.session.scalars(db.select(Business.slug))) == ["swim-school-pro", "swim-school-pro-2"]
 
 
@@ -61,6 +100,10 @@ def test_second_business_with_the_same_name_gets_its_own_slug(client, db, factor
     "changes, field, message",
     [
         ({"password": "short1"}, "password", "Use at least 10 characters."),
+        ({"password": "aaaaaaaaaa"}, "password", "Use more than one repeated character."),
+        ({"password": "password123"}, "password", "This password is too common or too easy to guess. Try a few unrelated words."),
+        ({"password": "Swim School Pro 2024"}, "password", "This password is too common or too easy to guess. Try a few unrelated words."),
+        ({"password": "x" * 64 + " horse battery " * 5}, "password", "Use at most 128 characters."),
         ({"password": "12345678901"}, "password", "Use more than just digits."),
         ({"password": "ada@example.com", "email": "ada@example.com"}, "password", "Your password must not be your e-mail address."),
         ({"email": "not-an-email"}, "email", "Please enter a valid e-mail address."),
@@ -78,11 +121,18 @@ def test_signup_validation(client, db, changes, field, message):
     assert db.session.scalar(db.select(db.func.count(User.id))) == 0
 
 
-def test_signup_with_a_taken_email(client, db, owner):
-    response = client.post("/signup", data={**SIGNUP, "email": "OWNER@example.com"})
-    assert response.status_code == 422
-    assert field_error(response, "email") == "That e-mail already has an account; log in instead."
+def test_signup_with_a_taken_email_answers_the_same_and_warns_the_owner(client, db, owner):
+    new = client.post("/signup", data={**SIGNUP, "email": "someone-new@example.com"})
+    taken = client.post("/signup", data={**SIGNUP, "email": "OWNER@example.com"})
+    assert (taken.status_code, taken.headers["Location"], taken.get_data()) == (new.status_code, new.headers["Location"], new.get_data())
     assert db.session.scalar(db.select(db.func.count(User.id))) == 1
+    assert account_jobs(db) == [
+        ("account_verify_signup", {"template": "account_verify_signup", "pending_id": 1}),
+        ("account_signup_attempt", {"template": "account_signup_attempt", "user_id": owner.id}),
+    ]
+    email = build_account_email("account_signup_attempt", user_id=owner.id)
+    assert (email.to, email.subject) == (("owner@example.com",), "Someone tried to sign up with your e-mail address")
+    assert "This address already has an account, so nothing was created or changed." in email.text
 
 
 def test_login_and_logout(client, owner):
@@ -173,3 +223,12 @@ def test_htmx_request_after_logout_is_told_to_go_to_login(client):
 def test_logged_in_user_visiting_login_goes_to_dashboard(client, logged_in):
     assert client.get("/login").headers["Location"] == "/dashboard/"
     assert client.get("/signup").headers["Location"] == "/dashboard/"
+
+
+def test_without_a_mail_server_the_sent_page_says_where_the_message_is(client, app):
+    app.config["MAIL_OUTBOX_DIR"] = "/srv/flowkey/outbox"
+    page = text(client.get("/signup/sent"))
+    assert "no mail server set up yet" in page and "/srv/flowkey/outbox" in page
+    app.extensions.pop("flowkey_mailer", None)
+    app.config["SMTP_URL"] = "smtp://127.0.0.1:2525"
+    assert "no mail server" not in text(client.get("/signup/sent"))
