@@ -3,9 +3,16 @@
 Idempotent: when the business already exists it only prints the URLs and the login again.
 The demo business requires approval, so a booking made through the link lands in the owner's
 requests queue and the approve/reject flow can be shown straight away.
+
+Demo data sends nothing: its bookings are made with the subscribers that record e-mails (and the
+expiry of requests, which would e-mail on expiry) switched off, so ``flask demo`` with
+``SMTP_URL`` set writes no e-mail job for the made-up addresses. The owner's in-app notifications
+are kept. What the owner does afterwards (approving a demo request) e-mails as usual.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from decimal import Decimal
@@ -19,7 +26,7 @@ from sqlalchemy import select
 from app.domain.booking_state import BookingStatus
 from app.extensions import db
 from app.models import Business, Service, StaffMember, User, utcnow
-from app.services import availability_service, booking_service, business_service
+from app.services import availability_service, booking_emails, booking_events, booking_service, business_service, reminders, request_expiry
 from app.services.booking_service import BookingRequest
 
 SLUG = "swim-school-pro"
@@ -126,6 +133,23 @@ def _book(business: Business, service: Service, plan: DemoBooking, now: datetime
     return booking
 
 
+# The booking-event subscribers that record outbox jobs: switched off while the demo is seeded.
+SILENCED = (booking_emails.on_booking_event, reminders.on_booking_event, request_expiry.on_booking_event)
+
+
+@contextmanager
+def silenced_subscribers() -> Iterator[None]:
+    """Within the block, booking changes of the current app skip :data:`SILENCED`; the
+    subscriber list (and its order) is restored on the way out, error or not."""
+    registered = booking_events.subscribers()
+    saved = list(registered)
+    registered[:] = [s for s in saved if s not in SILENCED]
+    try:
+        yield
+    finally:
+        registered[:] = saved
+
+
 def create_demo(now: datetime | None = None) -> tuple[Business, bool]:
     """Create Swim School Pro (owner, staff, hours, services, bookings) unless it exists.
 
@@ -155,8 +179,9 @@ def create_demo(now: datetime | None = None) -> tuple[Business, bool]:
     add_staff(business, "Sam", SAM_HOURS)
 
     services = {spec["name"]: business_service.save_service(business, None, **spec) for spec in SERVICES}
-    for plan in BOOKINGS:
-        _book(business, services[plan.service], plan, now, owner)
+    with silenced_subscribers():
+        for plan in BOOKINGS:
+            _book(business, services[plan.service], plan, now, owner)
     return business, True
 
 

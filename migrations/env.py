@@ -4,6 +4,7 @@ from logging.config import fileConfig
 from flask import current_app
 
 from alembic import context
+from sqlalchemy import text
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -13,6 +14,10 @@ config = context.config
 # This line sets up loggers basically.
 fileConfig(config.config_file_name)
 logger = logging.getLogger('alembic.env')
+
+# The PostgreSQL advisory lock key every `flask db upgrade` takes (any fixed bigint, unique to
+# this application's use of advisory locks).
+MIGRATION_LOCK_KEY = 0x466C6F776B6579  # "Flowkey"
 
 
 def get_engine():
@@ -97,14 +102,28 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
-        context.configure(
-            connection=connection,
-            target_metadata=get_metadata(),
-            **conf_args
-        )
+        serialised = connection.dialect.name == "postgresql"
+        if serialised:
+            # Two `flask db upgrade` runs at once (several web processes or release phases
+            # starting together) would both create the same tables and one would fail on a
+            # duplicate type; a session-level advisory lock makes the second wait, then find the
+            # schema at head and do nothing (PostgreSQL docs, "Advisory Lock Functions").
+            connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            connection.commit()  # the lock outlives this transaction; Alembic starts its own
+        try:
+            context.configure(
+                connection=connection,
+                target_metadata=get_metadata(),
+                **conf_args
+            )
 
-        with context.begin_transaction():
-            context.run_migrations()
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if serialised:
+                connection.rollback()  # a failed migration leaves its transaction aborted
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
+                connection.commit()
 
 
 if context.is_offline_mode():

@@ -77,3 +77,32 @@ def test_demo_owner_can_log_in(runner, client):
     assert response.status_code == 302
     assert "/dashboard" in response.headers["Location"]
     assert client.get("/dashboard/").status_code == 200
+
+
+def test_demo_with_smtp_configured_sends_nothing(runner, app, db):
+    """Seeding made-up clients (emma@example.com, ...) must not e-mail them, even with a real
+    SMTP server configured: the demo records no e-mail, reminder or expiry job at all."""
+    from datetime import timedelta
+
+    from app.jobs import run_job
+    from app.models import utcnow
+    from app.models.outbox import OutboxJob
+    from app.services import booking_events
+    from tests.fakes.smtp_server import FakeSmtpServer
+
+    smtp = FakeSmtpServer().start()
+    subscribers_before = list(booking_events.subscribers(app))
+    try:
+        app.config.update(SMTP_URL=smtp.url, SMTP_TIMEOUT=5)
+        result = runner.invoke(args=["demo"])
+        assert result.exit_code == 0, result.output
+        assert db.session.scalar(select(func.count(Booking.id))) == 7
+
+        assert db.session.scalars(select(OutboxJob.kind)).all() == []
+        month_later = utcnow() + timedelta(days=31)
+        for job_id in db.session.scalars(select(OutboxJob.id)).all():
+            run_job(job_id, now=month_later)
+        assert smtp.messages == []
+        assert booking_events.subscribers(app) == subscribers_before  # switched back on
+    finally:
+        smtp.stop()

@@ -20,19 +20,26 @@ Delivery guarantee (honest version). Each e-mail job has an idempotency key; a
 from __future__ import annotations
 
 import logging
+from email.errors import MessageError
 
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from app import metrics
 from app.extensions import db
 from app.integrations.mail import OutgoingEmail, mailer_for
-from app.jobs.registry import handler
+from app.jobs.registry import PermanentJobError, handler
 from app.models import Booking, utcnow
 from app.models.outbox import SentMessage
 from app.services import booking_emails, emails
 
 log = logging.getLogger(__name__)
+
+
+class UnbuildableEmail(PermanentJobError):
+    """The e-mail cannot be turned into a MIME message (a header the ``email`` package refuses):
+    every attempt would fail the same way, so the job fails at once with this message."""
 
 
 def already_sent(key: str) -> SentMessage | None:
@@ -46,6 +53,7 @@ def deliver_email(
 
     ``business_id`` (default: ``booking_id``'s business) lists it on that business's "sent e-mail"
     page. Returns the ``SentMessage`` (the earlier one when the key was already sent). Raises
+    :class:`UnbuildableEmail` (permanent) when the message cannot be assembled, and
     :class:`app.integrations.smtp.SmtpError` when the transport fails (nothing recorded); the
     error's ``permanent`` tells the job runner whether a retry can help."""
     earlier = already_sent(key)
@@ -53,11 +61,19 @@ def deliver_email(
         log.info("e-mail %s already sent (%s); not sending again", key, earlier.transport_message_id)
         return earlier
     mailer = mailer_for(current_app)
-    message = mailer.to_mime(email, key=key, now=utcnow())
+    try:
+        message = mailer.to_mime(email, key=key, now=utcnow())
+        message.as_bytes()  # the transport serialises it too: find out now, before any send
+    except (ValueError, MessageError) as exc:
+        raise UnbuildableEmail(f"The e-mail cannot be built, so it was not sent: {type(exc).__name__}: {exc}") from exc
     if business_id is None and booking_id is not None:
         business_id = db.session.scalar(select(Booking.business_id).where(Booking.id == booking_id))
     db.session.rollback()  # hold no transaction (or SQLite read snapshot) open while talking SMTP
-    transport_id = mailer.send(message)
+    try:
+        transport_id = mailer.send(message)
+    except Exception:
+        metrics.record_email(mailer.transport.name, sent=False)
+        raise
     # --- the window described above starts here: keep it to one INSERT + COMMIT -----------------
     sent = SentMessage(
         idempotency_key=key,
@@ -75,6 +91,7 @@ def deliver_email(
     except IntegrityError:  # another run of the same key recorded first (should not happen: claim)
         db.session.rollback()
         return already_sent(key)
+    metrics.record_email(mailer.transport.name, sent=True)
     return sent
 
 

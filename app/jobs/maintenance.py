@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.jobs.registry import handler
 from app.models import utcnow
-from app.services import job_admin, outbox
+from app.services import booking_service, job_admin, outbox
 from app.services.locks import unit_of_work
 
 CLEANUP_KIND = "cleanup_outbox"
@@ -25,8 +25,9 @@ CLEANUP_AT = time(3, 30)  # UTC
 @handler(CLEANUP_KIND)
 def cleanup_outbox(days: int | None = None, *, key: str) -> int:
     """Delete ``done`` outbox rows finished more than ``days`` (config ``OUTBOX_KEEP_DAYS``,
-    default 7) days ago. Returns how many."""
+    default 7) days ago, and expired booking idempotency keys. Returns how many outbox rows."""
     days = days if days is not None else current_app.config.get("OUTBOX_KEEP_DAYS", 7)
+    booking_service.delete_expired_idempotency_keys()
     return outbox.cleanup(utcnow() - timedelta(days=days))
 
 

@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import and_, delete, event, or_, select, update
+from sqlalchemy import and_, delete, event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.extensions import db
@@ -182,6 +182,33 @@ def mark_dispatched(job_id: int, now: datetime | None = None) -> bool:
         _due_condition(now),
         status=JobStatus.DISPATCHED,
         locked_until=now + timedelta(seconds=setting("OUTBOX_DISPATCH_LEASE_SECONDS")),
+        updated_at=now,
+    )
+
+
+def dispatched_before(cutoff: datetime, limit: int = 500) -> list[int]:
+    """Ids of ``dispatched`` rows handed to a queue at or before ``cutoff`` (aware UTC), oldest
+    first, at most ``limit``: the ones whose queue entry a dispatcher should check is still there.
+    Read-only."""
+    return list(
+        db.session.scalars(
+            select(OutboxJob.id)
+            .where(OutboxJob.status == JobStatus.DISPATCHED, OutboxJob.updated_at <= cutoff)
+            .order_by(OutboxJob.updated_at, OutboxJob.id)
+            .limit(limit)
+        )
+    )
+
+
+def expire_dispatch(job_id: int, cutoff: datetime, now: datetime | None = None) -> bool:
+    """End the dispatch lease of a ``dispatched`` row at once (its queue entry is gone: Redis
+    restarted without persistence), so the next :func:`due` returns it. Only if the row was still
+    dispatched at or before ``cutoff``: a row dispatched again since is left alone. Commits."""
+    now = now or utcnow()
+    return _conditional_update(
+        job_id,
+        and_(OutboxJob.status == JobStatus.DISPATCHED, OutboxJob.updated_at <= cutoff),
+        locked_until=now,
         updated_at=now,
     )
 
@@ -340,6 +367,34 @@ def set_progress(
     if result is not None:
         values["result"] = json.loads(json.dumps(result))
     return _conditional_update(job_id, OutboxJob.id == job_id, **values)
+
+
+def depth(now: datetime | None = None) -> list[tuple[str, str, int, float]]:
+    """The queue as monitoring sees it: ``(status, kind, rows, oldest due age in seconds)`` for
+    every status other than ``done`` and every kind present. The age is ``now - run_at`` of the
+    oldest row already due (``run_at <= now``), 0.0 when none is. Read-only, one GROUP BY."""
+    now = now or utcnow()
+    rows = db.session.execute(
+        select(OutboxJob.status, OutboxJob.kind, func.count(OutboxJob.id), func.min(OutboxJob.run_at))
+        .where(OutboxJob.status != JobStatus.DONE)
+        .group_by(OutboxJob.status, OutboxJob.kind)
+    ).all()
+    oldest_due = dict(
+        ((status, kind), first)
+        for status, kind, first in db.session.execute(
+            select(OutboxJob.status, OutboxJob.kind, func.min(OutboxJob.run_at))
+            .where(OutboxJob.status != JobStatus.DONE, OutboxJob.run_at <= now)
+            .group_by(OutboxJob.status, OutboxJob.kind)
+        )
+    )
+    result = []
+    for status, kind, count, _first in rows:
+        first_due = oldest_due.get((status, kind))
+        if first_due is not None and first_due.tzinfo is None:  # SQLite hands back naive UTC
+            first_due = first_due.replace(tzinfo=now.tzinfo)
+        age = max((now - first_due).total_seconds(), 0.0) if first_due is not None else 0.0
+        result.append((JobStatus(status).value, kind, int(count), age))
+    return result
 
 
 def job_id_for_key(key: str) -> int | None:

@@ -8,6 +8,7 @@
 """
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -42,6 +43,8 @@ class _Handler:
         self.server = server
 
     async def handle_DATA(self, _server, _session, envelope):
+        if self.server.delay:
+            await asyncio.sleep(self.server.delay)  # a slow server: the job is mid-send meanwhile
         if self.server.refuse_code is not None:
             code = self.server.refuse_code
             return f"{code} {'4.3.0 Try again later' if code < 500 else '5.7.1 Message rejected'}"
@@ -55,6 +58,7 @@ class FakeSmtpServer:
         self.port = port or free_port()
         self.messages: list[Received] = []
         self.refuse_code: int | None = None
+        self.delay = 0.0  # seconds to wait before answering DATA
         self.lock = threading.Lock()
         self._controller: Controller | None = None
         self._authenticator = authenticator

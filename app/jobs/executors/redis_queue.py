@@ -5,33 +5,49 @@ The outbox stays the source of truth. :func:`dispatch_due` marks a due row ``dis
 (a conditional UPDATE, so two dispatchers never both enqueue it) and then enqueues
 ``perform(job_id)`` on the row's queue (``notifications``, ``sync`` or ``default``). If Redis is
 down the mark is undone and the row stays ``pending``: nothing is lost, the next poll tries again.
-If Redis loses a job after accepting it (restart without persistence), the row's dispatch lease
-expires and it is dispatched again; a duplicate RQ job is harmless because :func:`run_job` claims
-the row first and delivery is idempotent.
+Each RQ job's id is :func:`rq_job_id` of its row, so a dispatcher can ask Redis whether the job
+behind a ``dispatched`` row still exists: if Redis lost it (a restart without persistence, a
+flush), :func:`redispatch_lost` makes the row due at once instead of letting it wait out its
+dispatch lease (``OUTBOX_DISPATCH_LEASE_SECONDS``, which stays the backstop). A duplicate RQ job is
+harmless because :func:`run_job` claims the row first and delivery is idempotent.
 
 The worker process (``worker.py``) is :func:`run_worker`: an RQ worker on the ``notifications``,
 ``sync`` and ``default`` queues running jobs in its own process and app context, plus the
 :class:`~app.jobs.executors.threads.Dispatcher` thread that moves due rows (including delayed
-ones: reminders, expiry, the daily cleanup) onto those queues. The app is passed in by whoever
-starts the worker; nothing here builds one.
+ones: reminders, expiry, the daily cleanup) onto those queues. When Redis goes away the RQ worker
+loop ends ("found an unhandled exception, quitting"); :func:`run_worker` then waits for Redis with
+exponential backoff and starts a new one, so the process outlives an outage. The app is passed in
+by whoever starts the worker; nothing here builds one.
 """
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+import signal
+import threading
+from datetime import datetime, timedelta
 
 from flask import Flask, current_app, has_app_context
 from redis import Redis
 from redis.exceptions import RedisError
 from rq import Queue, SimpleWorker
+from rq.job import Job
 
 from app.extensions import db
 from app.jobs.executors.runner import run_job
 from app.jobs.executors.threads import Dispatcher
+from app.models import utcnow
 from app.services import outbox
 from app.services.outbox import QUEUES
 
 log = logging.getLogger(__name__)
+
+# A dispatched row younger than this may still be on its way to Redis (marked, not yet enqueued).
+LOST_CHECK_AFTER_SECONDS = 5
+# RQ job states after which the job will not run again: a row still dispatched behind one is lost.
+_ENDED = {b"finished", b"failed", b"stopped", b"canceled"}
+# Waiting for Redis to come back: 1 s, doubling, at most 30 s between attempts.
+RECONNECT_FIRST_SECONDS = 1.0
+RECONNECT_MAX_SECONDS = 30.0
 
 _worker_app: Flask | None = None  # set by run_worker, for jobs RQ runs without a pushed context
 
@@ -57,11 +73,45 @@ def redis_from_config(config=None) -> Redis:
     )
 
 
+def rq_job_id(job_id: int) -> str:
+    """The RQ job id of outbox row ``job_id`` (the same on every dispatch of the row)."""
+    return f"flowkey-outbox-{job_id}"
+
+
+def redispatch_lost(redis_conn: Redis, now: datetime | None = None, limit: int = 500) -> int:
+    """Make due again the ``dispatched`` rows (older than :data:`LOST_CHECK_AFTER_SECONDS`)
+    whose RQ job no longer exists in Redis or has ended without running them; returns how many.
+
+    One pipelined ``HGET status`` per row (RQ keeps a job as the hash ``rq:job:<id>``, see
+    :meth:`rq.job.Job.key_for`). A Redis error leaves every row as it is (their lease still
+    expires) and returns 0. Needs an app context."""
+    now = now or utcnow()
+    cutoff = now - timedelta(seconds=LOST_CHECK_AFTER_SECONDS)
+    ids = outbox.dispatched_before(cutoff, limit)
+    if not ids:
+        return 0
+    try:
+        pipe = redis_conn.pipeline(transaction=False)
+        for job_id in ids:
+            pipe.hget(Job.key_for(rq_job_id(job_id)), "status")
+        states = pipe.execute()
+    except (RedisError, OSError) as exc:
+        log.warning("Redis unavailable, cannot check dispatched outbox jobs: %s", exc)
+        return 0
+    lost = [job_id for job_id, state in zip(ids, states) if state is None or state in _ENDED]
+    count = sum(1 for job_id in lost if outbox.expire_dispatch(job_id, cutoff, now))
+    if count:
+        log.warning("%s dispatched outbox job(s) were lost by Redis; dispatching them again", count)
+    return count
+
+
 def dispatch_due(redis_conn: Redis, now: datetime | None = None, limit: int = 100) -> int:
     """Enqueue up to ``limit`` due outbox rows on their RQ queues; returns how many were enqueued.
 
-    Stops at the first Redis error (the row is put back to ``pending``; later rows were never
-    touched) and returns the count so far. Needs an app context."""
+    First takes back dispatched rows Redis lost (:func:`redispatch_lost`). Stops at the first
+    Redis error (the row is put back to ``pending``; later rows were never touched) and returns
+    the count so far. Needs an app context."""
+    redispatch_lost(redis_conn, now)
     count = 0
     for job in outbox.due(now, limit):
         job_id, queue, kind = job.id, job.queue, job.kind
@@ -71,6 +121,7 @@ def dispatch_due(redis_conn: Redis, now: datetime | None = None, limit: int = 10
             Queue(queue, connection=redis_conn).enqueue(
                 perform,
                 job_id,
+                job_id=rq_job_id(job_id),
                 description=f"outbox {kind} #{job_id}",
                 job_timeout=current_app.config.get("OUTBOX_JOB_TIMEOUT", 120),
                 result_ttl=3600,
@@ -93,22 +144,69 @@ class AppWorker(SimpleWorker):
     the outbox row's lease expires and it is dispatched again (see :mod:`app.services.outbox`).
     """
 
+    stop_requested = False  # set by SIGTERM/SIGINT (RQ's warm shutdown), not by a lost Redis
+
     def perform_job(self, job, queue):
         try:
             return super().perform_job(job, queue)
         finally:
             db.session.remove()  # each job starts with a fresh session
 
+    def handle_warm_shutdown_request(self):
+        self.stop_requested = True
+        super().handle_warm_shutdown_request()
+
+
+def wait_for_redis(conn: Redis, stop: threading.Event, first: float = RECONNECT_FIRST_SECONDS,
+                   most: float = RECONNECT_MAX_SECONDS) -> bool:
+    """Block until ``conn`` answers PING (True) or ``stop`` is set (False), trying after
+    ``first`` seconds and then doubling the wait up to ``most`` seconds."""
+    delay = first
+    while not stop.wait(delay):
+        try:
+            if conn.ping():
+                return True
+        except (RedisError, OSError) as exc:
+            log.warning("Redis still unavailable (%s); next attempt in %.0f s", exc, min(delay * 2, most))
+        delay = min(delay * 2, most)
+    return False
+
 
 def run_worker(app: Flask, queues: tuple[str, ...] = QUEUES, *, burst: bool = False) -> None:
-    """Run until stopped (or, with ``burst``, until the queues are empty)."""
+    """Run until stopped by SIGTERM/SIGINT (or, with ``burst``, until the queues are empty).
+
+    RQ's work loop quits on a Redis connection error (or one raised while it registers or tears
+    down the worker); this loop then waits for Redis (:func:`wait_for_redis`) and starts a fresh
+    :class:`AppWorker`. A signal during that wait stops the process."""
     global _worker_app
     _worker_app = app
     conn = redis_from_config(app.config)
     dispatcher = Dispatcher(app, conn)
     dispatcher.start()
+    stop = threading.Event()
     try:
         with app.app_context():
-            AppWorker(list(queues), connection=conn).work(with_scheduler=True, burst=burst)
+            while not stop.is_set():
+                worker = AppWorker(list(queues), connection=conn)
+                try:
+                    worker.work(with_scheduler=True, burst=burst)
+                    lost = False
+                except (RedisError, OSError) as exc:
+                    lost = True
+                    log.warning("RQ worker lost Redis: %s", exc)
+                if worker.stop_requested or (burst and not lost):
+                    return
+                db.session.remove()
+                log.warning("RQ worker stopped without being asked to (Redis unavailable?); reconnecting")
+                _on_stop_signal(stop)  # RQ's handlers would ask the absent Redis for the worker state
+                if not wait_for_redis(conn, stop):
+                    return
     finally:
         dispatcher.stop()
+
+
+def _on_stop_signal(stop: threading.Event) -> None:
+    """Have SIGTERM and SIGINT set ``stop`` (main thread only: Python runs handlers there)."""
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())

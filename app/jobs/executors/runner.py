@@ -10,8 +10,9 @@ from datetime import datetime
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from app import metrics
 from app.extensions import db
-from app.jobs import booking_expiry, email, maintenance  # noqa: F401  (their handlers register themselves)
+from app.jobs import account_email, booking_expiry, email, maintenance  # noqa: F401  (their handlers register themselves)
 from app.jobs.registry import HANDLERS
 from app.services import outbox
 
@@ -45,9 +46,11 @@ def run_job(job_id: int, now: datetime | None = None) -> str:
     if job is None:
         return "skipped"
     kind, payload, key, attempt = job.kind, dict(job.payload or {}), job.idempotency_key, job.attempts
+    metrics.record_job_attempt(kind)
     fn = HANDLERS.get(kind)
     if fn is None:
         outbox.fail(job_id, f"no handler for job kind {kind!r}", now=now, permanent=True)
+        metrics.record_job_failure(kind, "failed")
         return "failed"
     try:
         returned = fn(key=key, **payload)
@@ -55,6 +58,7 @@ def run_job(job_id: int, now: datetime | None = None) -> str:
         db.session.rollback()
         permanent = bool(getattr(exc, "permanent", False))
         status = outbox.fail(job_id, describe(exc), now=now, permanent=permanent)
+        metrics.record_job_failure(kind, status.value if status else "lost")
         log.warning("job %s (%s) attempt %s failed: %s -> %s", job_id, kind, attempt, describe(exc), status and status.value)
         return status.value if status else "skipped"
     # A handler returning a dict (a summary such as {"total": 3, "retried": 3}) has it kept as the
