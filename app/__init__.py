@@ -10,13 +10,22 @@ def create_app(config: type[Config] | None = None) -> Flask:
     app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_path=str(INSTANCE))
     app.config.from_object(config or Config)
     INSTANCE.mkdir(parents=True, exist_ok=True)
+    if proxies := app.config.get("TRUSTED_PROXIES", 0):
+        # Behind N reverse proxies the peer is the nearest proxy: take the client's address,
+        # scheme and host from the X-Forwarded-* values those N proxies appended (werkzeug docs,
+        # "Tell Flask it is Behind a Proxy"), so rate limits and links see the real client.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
 
     register_logging(app)
+    register_ops(app)
     register_extensions(app)
     register_blueprints(app)
     register_errors(app)
     register_cli(app)
     register_template_helpers(app)
+    register_security_headers(app)
     register_subscribers(app)
     register_jobs(app)
     return app
@@ -27,6 +36,7 @@ def register_subscribers(app: Flask) -> None:
 
     Each is called inside the transaction of the change (see :mod:`app.services.booking_events`).
     """
+    from app import metrics
     from app.services import booking_emails, booking_events, notifications, reminders, request_expiry
 
     for subscriber in (
@@ -34,8 +44,18 @@ def register_subscribers(app: Flask) -> None:
         notifications.on_booking_event,  # the owner dashboard's bell
         reminders.on_booking_event,  # reminder e-mails before confirmed bookings
         request_expiry.on_booking_event,  # expiry of requests nobody answered
+        metrics.on_booking_event,  # the bookings counter on /metrics
     ):
         booking_events.subscribe(subscriber, app)
+
+
+def register_ops(app: Flask) -> None:
+    """``/healthz``, ``/readyz``, ``/metrics`` and the per-request id, latency and log line
+    (:mod:`app.ops`). Registered before the extensions' hooks, so a request they answer early
+    (a 429 from the rate limiter, a CSRF failure) is timed and logged too."""
+    from app.ops import register
+
+    register(app)
 
 
 def register_jobs(app: Flask) -> None:
@@ -67,7 +87,7 @@ def register_logging(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from app import models  # noqa: F401  (register the mappers before anything queries)
-    from app.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate
+    from app.extensions import babel, csrf, db, htmx, limiter, login_manager, migrate, warn_if_limits_not_shared
     from app.i18n import select_locale
     from app.services.locks import install_sqlite_locking
 
@@ -84,10 +104,14 @@ def register_extensions(app: Flask) -> None:
         install_sqlite_locking(db.engine)
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        from app.models import User
+    def load_user(session_id: str):
+        # "<id>:<session token>": a session from before the last log-out or password change
+        # carries an old token and is refused (see app.services.accounts).
+        from app.services.accounts import user_for_session
 
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+        return user_for_session(session_id)
+
+    warn_if_limits_not_shared(app)
 
 
 def register_blueprints(app: Flask) -> None:
@@ -116,5 +140,12 @@ def register_cli(app: Flask) -> None:
 
 def register_template_helpers(app: Flask) -> None:
     from app.web import register
+
+    register(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    """CSP with per-request nonces, framing, referrer, nosniff and HSTS on every response."""
+    from app.security_headers import register
 
     register(app)

@@ -8,6 +8,7 @@ import base64
 import os
 import secrets
 import time
+from datetime import timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -97,9 +98,22 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     BOOKING_RATE_LIMIT = os.environ.get("BOOKING_RATE_LIMIT", "10 per minute")
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute")
+    SIGNUP_RATE_LIMIT = os.environ.get("SIGNUP_RATE_LIMIT", "5 per hour")
+    # Reverse proxies in front of the app (0 = clients connect directly): with N, werkzeug's
+    # ProxyFix takes the client address, scheme and host from the last N X-Forwarded-* entries, so
+    # rate limits count clients, not the proxy. Never more than the proxies that set them.
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+    # A login lasts this long after the last request (each response renews the cookie).
+    PERMANENT_SESSION_LIFETIME = timedelta(days=int(os.environ.get("SESSION_LIFETIME_DAYS", "14")))
+    SESSION_REFRESH_EACH_REQUEST = True
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
+    # Who may frame the public booking pages (CSP frame-ancestors source list, e.g.
+    # "'self' https://shop.example"); the dashboard, sign-in pages and API are never framed.
+    PUBLIC_FRAME_ANCESTORS = os.environ.get("PUBLIC_FRAME_ANCESTORS", "'self'")
+    # A confirmation link works until this many days after the appointment (then 410 Gone).
+    CONFIRMATION_LINK_DAYS = int(os.environ.get("CONFIRMATION_LINK_DAYS", "30"))
     WTF_CSRF_TIME_LIMIT = None  # a booking page left open over lunch must still submit
     MAX_CONTENT_LENGTH = 256 * 1024
     # E-mail (app/integrations/smtp.py): smtp://user:pass@host:587?starttls=1 or smtps://...:465;
@@ -113,6 +127,15 @@ class Config:
     OUTBOX_POLL_SECONDS = float(os.environ.get("OUTBOX_POLL_SECONDS", "2"))
     OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "5"))
     OUTBOX_KEEP_DAYS = int(os.environ.get("OUTBOX_KEEP_DAYS", "7"))
+    # Leases: a running job whose worker died is taken back after OUTBOX_LEASE_SECONDS (keep it
+    # above the longest job); a dispatched job Redis lost is caught within seconds by the
+    # dispatcher's check, and this lease is only the backstop.
+    OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
+    OUTBOX_DISPATCH_LEASE_SECONDS = int(os.environ.get("OUTBOX_DISPATCH_LEASE_SECONDS", "900"))
+    # Monitoring (app/ops): /metrics is off unless METRICS_ENABLED=1 (open: protect it on the
+    # network) or METRICS_TOKEN is set (then only "Authorization: Bearer <token>" may read it).
+    METRICS_ENABLED = os.environ.get("METRICS_ENABLED", "0") == "1"
+    METRICS_TOKEN = os.environ.get("METRICS_TOKEN") or None
     # Credentials vault (app/services/credentials.py): Fernet keys, newest first, and the instance
     # file they came from (None when FLOWKEY_ENCRYPTION_KEYS is set: rotation cannot rewrite it).
     FLOWKEY_ENCRYPTION_KEYS, FLOWKEY_ENCRYPTION_KEYS_FILE = _encryption_keys()
@@ -128,6 +151,7 @@ class TestConfig(Config):
     RATELIMIT_ENABLED = True
     BOOKING_RATE_LIMIT = "1000 per minute"
     LOGIN_RATE_LIMIT = "1000 per minute"
+    SIGNUP_RATE_LIMIT = "1000 per minute"
     WTF_CSRF_ENABLED = False
     BASE_URL = "http://localhost"
     SMTP_URL = None  # tests that send start their own SMTP server and set it

@@ -1,5 +1,8 @@
-# Sourced by scripts/run and scripts/test: make sure .venv exists and has requirements.txt.
-# Reinstalls only when requirements.txt changed (its hash is kept in .venv/.requirements.sha256).
+# Sourced by scripts/run and scripts/test: make sure .venv exists and has what they need.
+#   ensure_venv                  # runtime: requirements.txt (scripts/run)
+#   ensure_venv requirements-dev.txt   # runtime + tests and tools (scripts/test)
+# Reinstalls only when a file it installs changed: the hash of requirements.txt (and of the dev
+# file, which includes it with -r) is kept in .venv/.<file>.sha256.
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="$ROOT/.venv"
@@ -25,11 +28,12 @@ ensure_venv() {
         echo "Creating $VENV with $python ..."
         "$python" -m venv "$VENV"
     fi
-    local wanted stamp="$VENV/.requirements.sha256"
-    wanted="$("$VENV/bin/python" -c 'import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], "rb").read()).hexdigest())' "$ROOT/requirements.txt")"
+    local file="${1:-requirements.txt}" wanted stamp
+    stamp="$VENV/.${file%.txt}.sha256"
+    wanted="$("$VENV/bin/python" -c 'import hashlib, sys; print(hashlib.sha256(b"".join(open(f, "rb").read() for f in sys.argv[1:])).hexdigest())' "$ROOT/requirements.txt" "$ROOT/$file")"
     if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-        echo "Installing requirements.txt into .venv ..."
-        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/requirements.txt"
+        echo "Installing $file into .venv ..."
+        "$VENV/bin/python" -m pip install --quiet --disable-pip-version-check -r "$ROOT/$file"
         echo "$wanted" >"$stamp"
     fi
     export PATH="$VENV/bin:$PATH"

@@ -26,7 +26,7 @@ def database_url(request, tmp_path_factory):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
     else:
-        url = _database_url(os.environ["TEST_DATABASE_URL"])
+        url = _worker_database(_database_url(os.environ["TEST_DATABASE_URL"]))
     app = create_app(_config(url))
     with app.app_context():
         _db.drop_all()
@@ -39,6 +39,25 @@ def database_url(request, tmp_path_factory):
         _db.engine.dispose()
 
 
+def _worker_database(url: str) -> str:
+    """``url`` itself, or under pytest-xdist a database of this worker's own beside it
+    (``test`` -> ``test_gw0``), created when missing: workers empty their tables after every
+    test, so they must never share one."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url).set(database=f"{make_url(url).database}_{worker}")
+    server = create_engine(make_url(url).set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": target.database}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
+    server.dispose()
+    return target.render_as_string(hide_password=False)
+
+
 def _drop_alembic_version():
     with _db.engine.begin() as conn:
         conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
@@ -46,6 +65,17 @@ def _drop_alembic_version():
 
 def _config(url: str, **overrides):
     return type("Config", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url, **overrides})
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(monkeypatch):
+    """werkzeug's default (scrypt) costs ~0.3 s a password; only the tests that are about
+    hashing need the real cost. Stored hashes name their method, so checking still works."""
+    from werkzeug.security import generate_password_hash
+
+    import app.models.user
+
+    monkeypatch.setattr(app.models.user, "generate_password_hash", lambda pw: generate_password_hash(pw, method="pbkdf2:sha256:1000"))
 
 
 @pytest.fixture

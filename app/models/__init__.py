@@ -10,15 +10,17 @@ from app.models.business import (
     WeeklyHours,
     service_staff,
 )
-from app.models.user import ApiKey, Membership, Role, User
+from app.models.user import ApiKey, Membership, PendingSignup, Role, User
 from app.models.outbox import JobStatus, OutboxJob, SentMessage  # noqa: F401
 from app.models.notification import BookingNotification, NotificationPreference  # noqa: F401
 from app.models.connection import Connection, ConnectionKind, ConnectionStatus
+from app.models.idempotency import BookingIdempotencyKey
 
 __all__ = [
     "ApiKey",
     "Booking",
     "BookingAuditEntry",
+    "BookingIdempotencyKey",
     "BookingSettings",
     "BookingStatus",
     "Business",
@@ -28,6 +30,7 @@ __all__ = [
     "ConnectionStatus",
     "DateOverride",
     "Membership",
+    "PendingSignup",
     "Role",
     "Service",
     "StaffMember",

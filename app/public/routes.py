@@ -15,21 +15,23 @@ from zoneinfo import ZoneInfo
 
 from flask import Response, abort, current_app, redirect, request, url_for
 from itsdangerous import BadSignature, URLSafeSerializer
+from werkzeug.exceptions import Gone
 
 from app.domain.availability import Slot, group_by_local_date
-from app.extensions import limiter
+from app.extensions import booking_limit
 from app.models import Booking, Business, Service, utcnow
 from app.public import bp
 from app.public.forms import BookingDetailsForm
 from app.services import availability_service, booking_queries, booking_service, calendar_files, calendar_links
 from app.services.booking_service import BookingRequest
-from app.services.errors import BookingClosed, NotFound, SlotUnavailable, ValidationFailed
-from app.timezones import all_timezones, is_timezone
+from app.services.errors import BookingClosed, IdempotencyKeyReused, NotFound, SlotUnavailable, ValidationFailed
+from app.timezones import MAX_YEAR, MIN_YEAR, all_timezones, in_year_window, is_timezone
 from app.web import render, wants_fragment
 
 STEPS = ("Service", "Time", "Details", "Done")
 _MONTH_RE = re.compile(r"^\d{4}-\d{2}$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_YEARS_MESSAGE = f"Pick a time between the years {MIN_YEAR} and {MAX_YEAR} from the calendar."
 _CURRENCY_SYMBOLS = {"USD": "$", "GBP": "£", "EUR": "€", "JPY": "¥", "INR": "₹", "AUD": "A$", "CAD": "C$", "NZD": "NZ$", "CHF": "CHF "}
 
 
@@ -40,6 +42,16 @@ class BadInput(Exception):
         super().__init__(message)
         self.field = field
         self.message = message
+
+
+class LinkExpired(Gone):
+    """410 for a confirmation link past its time (the error page shows ``name`` as its title)."""
+
+    name = "This link has expired"
+    description = (
+        "This confirmation link has expired. Your booking e-mail has the details; "
+        "contact the business if you need them again."
+    )
 
 
 # ------------------------------------------------------------------ template helpers
@@ -72,6 +84,9 @@ def helpers():
 # ------------------------------------------------------------------ parsing
 
 def confirmation_token(reference: str) -> str:
+    """The token of a booking's confirmation link: ``reference`` signed with the secret key
+    (itsdangerous ``URLSafeSerializer``). The link stops working
+    ``CONFIRMATION_LINK_DAYS`` after the appointment (see :func:`link_expired`)."""
     return URLSafeSerializer(current_app.secret_key, salt="booking-confirmation").dumps(reference)
 
 
@@ -82,6 +97,14 @@ def token_matches(reference: str, token: str | None) -> bool:
         return URLSafeSerializer(current_app.secret_key, salt="booking-confirmation").loads(token) == reference
     except BadSignature:
         return False
+
+
+def link_expired(booking: Booking, now: datetime | None = None) -> bool:
+    """True once ``CONFIRMATION_LINK_DAYS`` (default 30) days have passed since the booking's
+    end: long enough to come back for the details or the calendar file, not a lasting handle on
+    the client's name and contact. Taken from the booking as it is now, so a reschedule moves it."""
+    days = current_app.config.get("CONFIRMATION_LINK_DAYS", 30)
+    return (now or utcnow()) >= booking.end_at + timedelta(days=days)
 
 
 def parse_tz(raw: str | None, default: str) -> str:
@@ -97,9 +120,13 @@ def parse_month(raw: str | None) -> date | None:
         return None
     if _MONTH_RE.match(raw):
         try:
-            return date(int(raw[:4]), int(raw[5:7]), 1)
+            month = date(int(raw[:4]), int(raw[5:7]), 1)
         except ValueError:
             pass
+        else:
+            if in_year_window(month):
+                return month
+            raise BadInput("month", _YEARS_MESSAGE)
     raise BadInput("month", "The month must look like 2027-01 (year-month).")
 
 
@@ -108,9 +135,13 @@ def parse_date(raw: str | None) -> date | None:
         return None
     if _DATE_RE.match(raw):
         try:
-            return date.fromisoformat(raw)
+            day = date.fromisoformat(raw)
         except ValueError:
             pass
+        else:
+            if in_year_window(day):
+                return day
+            raise BadInput("date", _YEARS_MESSAGE)
     raise BadInput("date", "The date must be a real day written like 2027-01-31 (year-month-day).")
 
 
@@ -124,7 +155,14 @@ def parse_start(raw: str | None) -> datetime:
         raise BadInput("start", message) from None
     if value.tzinfo is None:
         raise BadInput("start", "The chosen time must include its UTC offset. Please pick a time from the calendar.")
-    return value.astimezone(ZoneInfo("UTC"))
+    try:
+        # Near year 1 or 9999 an offset moves the instant out of datetime's range.
+        value = value.astimezone(ZoneInfo("UTC"))
+    except OverflowError:
+        raise BadInput("start", _YEARS_MESSAGE) from None
+    if not in_year_window(value):
+        raise BadInput("start", _YEARS_MESSAGE)
+    return value
 
 
 def add_months(first: date, months: int) -> date:
@@ -260,7 +298,7 @@ def _unavailable_page(business: Business, service: Service, tz: str, message: st
 
 
 @bp.route("/book/<slug>/<int:service_id>/details", methods=["GET", "POST"])
-@limiter.limit(lambda: current_app.config["BOOKING_RATE_LIMIT"], methods=["POST"])
+@booking_limit
 def details_page(slug: str, service_id: int):
     business = load_business(slug)
     if not business.settings.is_active:
@@ -301,6 +339,12 @@ def details_page(slug: str, service_id: int):
         return _unavailable_page(business, service, tz, exc.message, exc.alternatives, start)
     except BookingClosed:
         return closed_page(business, status=409)
+    except IdempotencyKeyReused:
+        # The form was sent before with other details (edited after going back): say so, and give
+        # it a new key so that sending it again books these details.
+        form.idempotency_key.data = str(uuid.uuid4())
+        message = "This form was already sent with other details. Check them and send it again to make this booking."
+        return render("public/details.html", block="step", status=422, form=form, general_error=message, **context)
     except ValidationFailed as exc:
         for name, message in exc.fields.items():
             field = getattr(form, name, None)
@@ -342,6 +386,8 @@ def _load_booking(slug: str, reference: str) -> tuple[Business, Booking]:
     booking = booking_queries.get_by_reference(business, reference)
     if booking is None or booking.reference != reference:
         abort(404)
+    if link_expired(booking):
+        raise LinkExpired()
     return business, booking
 
 

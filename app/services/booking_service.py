@@ -9,6 +9,8 @@ error the transaction is rolled back and nothing is written.
 """
 from __future__ import annotations
 
+import hashlib
+import json
 import secrets
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -16,19 +18,32 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.domain.booking_events import BookingEvent, created_event, move_event
 from app.domain.booking_state import BookingStatus, IllegalTransition, transition
 from app.extensions import db
-from app.models import Booking, Business, Client, Service, User, utcnow
+from app.models import Booking, BookingIdempotencyKey, Business, Client, Service, User, utcnow
 from app.services import availability_service, booking_events
-from app.services.errors import BookingClosed, Conflict, NotFound, SlotUnavailable, ValidationFailed
+from app.services.business_service import require_single_line
+from app.services.errors import (
+    BookingClosed,
+    Conflict,
+    IdempotencyKeyReused,
+    NotFound,
+    SlotUnavailable,
+    ValidationFailed,
+)
 from app.services.locks import unit_of_work
 
 # Crockford-style alphabet without 0/O/1/I/L: readable over the phone, 31^6 ~ 887 million codes.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+
+# How long an idempotency key answers for: long enough for any client retry, short enough that a
+# key is not a lasting handle on a booking (the pattern of Stripe's and the IETF draft
+# "The Idempotency-Key HTTP Header Field", section 2.3 on expiry).
+IDEMPOTENCY_KEY_TTL = timedelta(hours=24)
 
 
 def new_reference() -> str:
@@ -59,10 +74,58 @@ class BookingResult:
     created: bool  # False when an earlier request with the same idempotency key answered
 
 
-def _find_by_idempotency_key(business_id: int, key: str | None) -> Booking | None:
+def request_fingerprint(request: BookingRequest) -> str:
+    """SHA-256 (hex) of ``request`` as canonical JSON: every field but the key, sorted keys, no
+    whitespace, ``start`` as UTC ISO 8601. The same booking asked for twice (keys in another order,
+    another UTC offset for the same instant) has the same fingerprint."""
+    canonical = {
+        "service_id": request.service_id,
+        "start": request.start.astimezone(availability_service.engine.UTC).isoformat(),
+        "client_name": request.client_name,
+        "client_email": request.client_email,
+        "client_phone": request.client_phone,
+        "client_timezone": request.client_timezone,
+        "notes": request.notes,
+        "seats": request.seats,
+        "staff_id": request.staff_id,
+    }
+    text = json.dumps(canonical, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _find_by_idempotency_key(business_id: int, key: str | None, fingerprint: str, now: datetime) -> Booking | None:
+    """The booking an unexpired ``key`` of the business answered, or None (no key, unknown or
+    expired). Raises :class:`IdempotencyKeyReused` when the key came with another request."""
     if not key:
         return None
-    return db.session.scalar(select(Booking).where(Booking.business_id == business_id, Booking.idempotency_key == key))
+    row = db.session.scalar(
+        select(BookingIdempotencyKey).where(
+            BookingIdempotencyKey.business_id == business_id,
+            BookingIdempotencyKey.key == key,
+            BookingIdempotencyKey.created_at > now - IDEMPOTENCY_KEY_TTL,
+        )
+    )
+    if row is None:
+        return None
+    if row.fingerprint != fingerprint:
+        raise IdempotencyKeyReused(
+            "This Idempotency-Key was already used for a different request. Use a new key for a new booking.",
+            {"Idempotency-Key": "Already used with other details."},
+        )
+    return db.session.get(Booking, row.booking_id)
+
+
+def delete_expired_idempotency_keys(now: datetime | None = None) -> int:
+    """Delete idempotency keys older than :data:`IDEMPOTENCY_KEY_TTL` (the daily cleanup calls
+    this). Returns how many. Commits."""
+    now = now or utcnow()
+    with unit_of_work():
+        result = db.session.execute(
+            delete(BookingIdempotencyKey)
+            .where(BookingIdempotencyKey.created_at <= now - IDEMPOTENCY_KEY_TTL)
+            .execution_options(synchronize_session=False)
+        )
+    return result.rowcount or 0
 
 
 def _upsert_client(business_id: int, name: str, email: str | None, phone: str | None) -> tuple[Client, bool]:
@@ -108,14 +171,17 @@ def create_booking(business: Business, request: BookingRequest, now: datetime | 
 
     Returns the new booking (``confirmed``, or ``pending`` with ``expires_at`` when the business
     requires approval and the client is not an auto-approved returning one), or the earlier
-    booking with the same idempotency key.
+    booking with the same idempotency key and the same request (see :func:`request_fingerprint`)
+    within :data:`IDEMPOTENCY_KEY_TTL`; an older key counts as new.
 
-    Raises :class:`BookingClosed` (link off), :class:`NotFound` (service/staff not bookable here),
+    Raises :class:`IdempotencyKeyReused` (the key came with another request), :class:`BookingClosed` (link off), :class:`NotFound` (service/staff not bookable here),
     :class:`ValidationFailed` (seats over capacity), :class:`SlotUnavailable` with the nearest
     alternatives (time not free, in the past, outside hours or full).
     """
     now = now or utcnow()
-    existing = _find_by_idempotency_key(business.id, request.idempotency_key)
+    require_single_line(client_name=request.client_name, client_email=request.client_email, client_phone=request.client_phone)
+    fingerprint = request_fingerprint(request)
+    existing = _find_by_idempotency_key(business.id, request.idempotency_key, fingerprint, now)
     if existing is not None:
         return BookingResult(existing, created=False)
     settings = business.settings
@@ -135,7 +201,7 @@ def create_booking(business: Business, request: BookingRequest, now: datetime | 
     try:
         with unit_of_work(s.id for s in staff):
             # Another request with the same key may have committed while we waited for the lock.
-            existing = _find_by_idempotency_key(business_id, request.idempotency_key)
+            existing = _find_by_idempotency_key(business_id, request.idempotency_key, fingerprint, now)
             if existing is not None:
                 return BookingResult(existing, created=False)
             slot = _pick_slot(business, service, start, request.seats, request.staff_id, now)
@@ -164,7 +230,6 @@ def create_booking(business: Business, request: BookingRequest, now: datetime | 
                 client_timezone=request.client_timezone,
                 notes=request.notes,
                 status=BookingStatus.PENDING if needs_approval else BookingStatus.CONFIRMED,
-                idempotency_key=request.idempotency_key,
                 created_at=now,
             )
             if needs_approval:
@@ -173,17 +238,35 @@ def create_booking(business: Business, request: BookingRequest, now: datetime | 
             else:
                 booking.approved_at = now
             db.session.add(booking)
+            if request.idempotency_key:
+                _record_idempotency_key(business_id, request.idempotency_key, fingerprint, booking, now)
             booking_events.emit(
                 booking, created_event(booking.status), previous_status=None, now=now, note="booked online",
                 auto_approved=bool(settings.requires_approval and not needs_approval),
             )
     except IntegrityError:
         # Unique idempotency key (a concurrent duplicate) or, very rarely, a reference collision.
-        existing = _find_by_idempotency_key(business_id, request.idempotency_key)
+        existing = _find_by_idempotency_key(business_id, request.idempotency_key, fingerprint, now)
         if existing is not None:
             return BookingResult(existing, created=False)
         raise
     return BookingResult(booking, created=True)
+
+
+def _record_idempotency_key(business_id: int, key: str, fingerprint: str, booking: Booking, now: datetime) -> None:
+    """Remember that ``key`` answered with ``booking``. An expired row with the same key may
+    linger until the daily cleanup: it goes now, or the unique (business, key) would refuse."""
+    db.session.execute(
+        delete(BookingIdempotencyKey).where(
+            BookingIdempotencyKey.business_id == business_id,
+            BookingIdempotencyKey.key == key,
+            BookingIdempotencyKey.created_at <= now - IDEMPOTENCY_KEY_TTL,
+        ).execution_options(synchronize_session=False)
+    )
+    db.session.flush()  # the booking's id
+    db.session.add(
+        BookingIdempotencyKey(business_id=business_id, key=key, fingerprint=fingerprint, booking_id=booking.id, created_at=now)
+    )
 
 
 def get_booking(business: Business, booking_id: int) -> Booking:

@@ -25,9 +25,32 @@ from app.models import (
 )
 from app.services.errors import NotFound, ValidationFailed
 from app.services.locks import unit_of_work
+from app.text import BadText, check_line, clean_paragraph
 
 DEFAULT_HOURS = [(weekday, time(9), time(17)) for weekday in range(5)]  # Mon-Fri 09:00-17:00
 RESERVED_SLUGS = {"admin", "api", "static", "login", "logout", "signup", "dashboard", "book"}
+
+
+def require_single_line(**fields: str | None) -> None:
+    """Refuse control characters (line breaks, tabs, NUL, C1; see :func:`app.text.check_line`) in
+    one-line values from any caller (forms and the API check first; the CLI and the demo do not).
+    Raises :class:`ValidationFailed` naming each bad field."""
+    errors = {}
+    for name, value in fields.items():
+        if isinstance(value, str):
+            try:
+                check_line(value)
+            except BadText as exc:
+                errors[name] = str(exc)
+    if errors:
+        raise ValidationFailed("Please correct the highlighted fields.", errors)
+
+
+def _paragraph(name: str, value: str | None) -> str | None:
+    try:
+        return clean_paragraph(value) if isinstance(value, str) else value
+    except BadText as exc:
+        raise ValidationFailed("Please correct the highlighted fields.", {name: str(exc)}) from None
 
 
 def slugify(name: str) -> str:
@@ -56,21 +79,30 @@ def find_user_by_email(email: str) -> User | None:
 def sign_up(*, email: str, password: str, name: str, business_name: str, timezone: str, currency: str = "USD") -> User:
     """Create an owner, their business (unique slug), default settings, the owner as first staff
     member with Mon-Fri 09:00-17:00, and commit. Raises :class:`ValidationFailed` if the e-mail is
-    taken."""
+    taken, or when a one-line value holds control characters."""
+    require_single_line(email=email, name=name, business_name=business_name, timezone=timezone, currency=currency)
     user = User(email=email.strip().lower(), name=name.strip())
     user.set_password(password)  # slow on purpose: hash before taking the write lock
     with unit_of_work():
-        if find_user_by_email(email):
-            raise ValidationFailed("That e-mail already has an account.", {"email": "That e-mail already has an account; log in instead."})
-        business = Business(name=business_name.strip(), slug=unique_slug(business_name), timezone=timezone, currency=currency, email=user.email)
-        business.settings = BookingSettings()
-        db.session.add_all([user, business])
-        db.session.add(Membership(user=user, business=business, role=Role.OWNER))
-        staff = StaffMember(business=business, user=user, display_name=user.name or user.email)
-        for weekday, start, end in DEFAULT_HOURS:
-            staff.weekly_hours.append(WeeklyHours(weekday=weekday, start_time=start, end_time=end))
-        db.session.add(staff)
+        create_owner(user, business_name=business_name, timezone=timezone, currency=currency)
     return user
+
+
+def create_owner(user: User, *, business_name: str, timezone: str, currency: str) -> Business:
+    """Add ``user`` (new, e-mail lower-cased, password set) with their business, as
+    :func:`sign_up` describes, to the CURRENT transaction (no commit). Raises
+    :class:`ValidationFailed` if the e-mail is taken."""
+    if find_user_by_email(user.email):
+        raise ValidationFailed("That e-mail already has an account.", {"email": "That e-mail already has an account; log in instead."})
+    business = Business(name=business_name.strip(), slug=unique_slug(business_name), timezone=timezone, currency=currency, email=user.email)
+    business.settings = BookingSettings()
+    db.session.add_all([user, business])
+    db.session.add(Membership(user=user, business=business, role=Role.OWNER))
+    staff = StaffMember(business=business, user=user, display_name=user.name or user.email)
+    for weekday, start, end in DEFAULT_HOURS:
+        staff.weekly_hours.append(WeeklyHours(weekday=weekday, start_time=start, end_time=end))
+    db.session.add(staff)
+    return business
 
 
 def update_settings(business: Business, **fields) -> BookingSettings:
@@ -102,6 +134,9 @@ def get_staff(business: Business, staff_id: int) -> StaffMember:
 def save_service(business: Business, service: Service | None, *, staff_ids: list[int] | None = None, **fields) -> Service:
     """Create (``service=None``) or update a service with validated ``fields`` and eligible staff
     (ids of this business's staff; default: all active staff). Commits."""
+    require_single_line(name=fields.get("name"))
+    if "description" in fields:
+        fields["description"] = _paragraph("description", fields["description"])
     if "price" in fields and fields["price"] is not None:
         fields["price"] = Decimal(str(fields["price"]))
     with unit_of_work():
@@ -180,6 +215,9 @@ def update_profile(business: Business, **fields) -> Business:
     unknown = set(fields) - PROFILE_FIELDS
     if unknown:
         raise ValidationFailed("Unknown profile field.", {key: "Unknown field." for key in unknown})
+    require_single_line(**{key: value for key, value in fields.items() if key != "description"})
+    if "description" in fields:
+        fields["description"] = _paragraph("description", fields["description"])
     with unit_of_work():
         for key, value in fields.items():
             setattr(business, key, value)
@@ -188,7 +226,9 @@ def update_profile(business: Business, **fields) -> Business:
 
 def add_staff(business: Business, display_name: str, timezone: str | None = None) -> StaffMember:
     """Add an active staff member (no login, no hours yet; ``timezone=None`` = the business's).
-    Commits and returns the new row."""
+    Commits and returns the new row. Raises :class:`ValidationFailed` for control characters in
+    the name."""
+    require_single_line(display_name=display_name, timezone=timezone)
     with unit_of_work():
         staff = StaffMember(business=business, display_name=display_name.strip(), timezone=timezone or None)
         db.session.add(staff)

@@ -52,16 +52,6 @@ def config_overrides(smtp_server, tmp_path):
     }
 
 
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    """werkzeug's default (scrypt) costs ~0.3 s a sign-up; these tests are not about hashing."""
-    from werkzeug.security import generate_password_hash
-
-    import app.models.user
-
-    monkeypatch.setattr(app.models.user, "generate_password_hash", lambda pw: generate_password_hash(pw, method="pbkdf2:sha256:1000"))
-
-
 @pytest.fixture
 def shop(factory, db):
     """A Europe/London business with an address, phone and e-mail, and a 60-minute lesson."""

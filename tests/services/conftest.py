@@ -13,14 +13,3 @@ def lesson(factory, business):
 @pytest.fixture
 def staff(business):
     return business.staff[0]
-
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(monkeypatch):
-    """werkzeug's default (scrypt) costs ~0.3 s a sign-up; these tests are not about hashing."""
-    from werkzeug.security import generate_password_hash
-
-    import app.models.user
-
-    monkeypatch.setattr(app.models.user, "generate_password_hash", lambda pw: generate_password_hash(pw, method="pbkdf2:sha256:1000"))

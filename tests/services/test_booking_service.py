@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -10,9 +11,9 @@ from sqlalchemy import func, select
 from app.domain.availability import Slot
 from app.domain.booking_state import BookingStatus as S
 from app.extensions import db as _db
-from app.models import Booking, BookingAuditEntry, Client
+from app.models import Booking, BookingAuditEntry, BookingIdempotencyKey, Client
 from app.services import availability_service, booking_service, business_service
-from app.services.errors import BookingClosed, Conflict, NotFound, SlotUnavailable, ValidationFailed
+from app.services.errors import BookingClosed, Conflict, IdempotencyKeyReused, NotFound, SlotUnavailable, ValidationFailed
 from tests.services.support import MONDAY, NOW, at, later, request_for
 
 
@@ -106,10 +107,57 @@ def test_idempotency_key_returns_the_first_booking(db, business, lesson):
     again = booking_service.create_booking(business, request_for(lesson, at(MONDAY, "10:00"), idempotency_key="k-1"), now=NOW)
     assert (first.created, again.created) == (True, False)
     assert again.booking.id == first.booking.id
-    # Even a different body with the same key answers with the first booking.
-    third = booking_service.create_booking(business, request_for(lesson, at(MONDAY, "15:00"), idempotency_key="k-1"), now=NOW)
-    assert (third.created, third.booking.id) == (False, first.booking.id)
     assert count(db, Booking) == 1
+
+
+def test_idempotency_key_with_another_request_is_refused(db, business, lesson):
+    """A key reused with other details must not hand back someone else's booking."""
+    booking_service.create_booking(business, request_for(lesson, at(MONDAY, "10:00"), idempotency_key="k-1"), now=NOW)
+    for other in (
+        request_for(lesson, at(MONDAY, "15:00"), idempotency_key="k-1"),
+        request_for(lesson, at(MONDAY, "10:00"), 2, idempotency_key="k-1"),
+        request_for(lesson, at(MONDAY, "10:00"), idempotency_key="k-1", notes="hi"),
+    ):
+        with pytest.raises(IdempotencyKeyReused) as info:
+            booking_service.create_booking(business, other, now=NOW)
+        assert (info.value.status_code, info.value.code) == (422, "idempotency_key_reused")
+    assert count(db, Booking) == 1
+
+
+def test_idempotency_fingerprint_is_canonical(lesson):
+    """The same instant written with another UTC offset is the same request."""
+    utc = request_for(lesson, at(MONDAY, "10:00"))
+    tokyo = request_for(lesson, at(MONDAY, "10:00").astimezone(ZoneInfo("Asia/Tokyo")))
+    assert booking_service.request_fingerprint(utc) == booking_service.request_fingerprint(tokyo)
+    assert re.fullmatch(r"[0-9a-f]{64}", booking_service.request_fingerprint(utc))
+    assert booking_service.request_fingerprint(utc) != booking_service.request_fingerprint(request_for(lesson, at(MONDAY, "10:00"), seats=2))
+
+
+def test_idempotency_keys_are_per_business(db, business, lesson, factory):
+    other = factory.owner().business
+    other_lesson = factory.service(other, name="Lesson", duration_minutes=60, buffer_after_minutes=0)
+    mine = booking_service.create_booking(business, request_for(lesson, at(MONDAY, "10:00"), idempotency_key="k-1"), now=NOW)
+    theirs = booking_service.create_booking(other, request_for(other_lesson, at(MONDAY, "10:00"), idempotency_key="k-1"), now=NOW)
+    assert (mine.created, theirs.created) == (True, True)
+    assert mine.booking.id != theirs.booking.id
+
+
+def test_idempotency_key_expires_after_24_hours(db, business, lesson):
+    first = booking_service.create_booking(business, request_for(lesson, at(MONDAY, "10:00"), idempotency_key="k-1"), now=NOW)
+    within = booking_service.create_booking(business, request_for(lesson, at(MONDAY, "10:00"), idempotency_key="k-1"), now=later(23.9))
+    assert (within.created, within.booking.id) == (False, first.booking.id)
+    # A day later the key is free again, even with another request and before any cleanup ran.
+    fresh = booking_service.create_booking(business, request_for(lesson, at(MONDAY, "15:00"), idempotency_key="k-1"), now=later(24))
+    assert fresh.created and fresh.booking.id != first.booking.id
+    keys = db.session.execute(select(BookingIdempotencyKey.key, BookingIdempotencyKey.booking_id)).all()
+    assert keys == [("k-1", fresh.booking.id)]
+
+
+def test_cleanup_deletes_expired_idempotency_keys(db, business, lesson):
+    booking_service.create_booking(business, request_for(lesson, at(MONDAY, "10:00"), idempotency_key="old"), now=NOW)
+    booking_service.create_booking(business, request_for(lesson, at(MONDAY, "15:00"), idempotency_key="new"), now=later(12))
+    assert booking_service.delete_expired_idempotency_keys(now=later(24)) == 1
+    assert db.session.scalars(select(BookingIdempotencyKey.key)).all() == ["new"]
 
 
 def test_seats_over_capacity(db, business, factory):

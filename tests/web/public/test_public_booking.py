@@ -12,7 +12,7 @@ from icalendar import Calendar
 from sqlalchemy import func, select
 
 from app.domain.booking_state import BookingStatus
-from app.models import Booking
+from app.models import Booking, BookingIdempotencyKey
 from app.services import business_service
 from tests.web.public.support import at, confirmation_link, details_url, form_data, iso_z, only_booking
 
@@ -30,7 +30,8 @@ def test_booking_a_slot_confirms_it(client, db, shop, lesson, day):
     booking = only_booking(db)
     assert (booking.status, booking.start_at, booking.end_at) == (BookingStatus.CONFIRMED, start, start + timedelta(hours=1))
     assert (booking.client_name, booking.client_email, booking.client_phone) == ("Ada Lovelace", "ada@example.com", None)
-    assert (booking.client_timezone, booking.notes, booking.idempotency_key) == ("America/New_York", "First lesson", "key-1")
+    assert (booking.client_timezone, booking.notes) == ("America/New_York", "First lesson")
+    assert db.session.scalar(select(BookingIdempotencyKey.key).where(BookingIdempotencyKey.booking_id == booking.id)) == "key-1"
     reference, _ = confirmation_link(response.headers["Location"])
     assert reference == booking.reference
 
@@ -102,6 +103,24 @@ def test_same_idempotency_key_twice_makes_one_booking(client, db, shop, lesson, 
     assert (first.status_code, second.status_code) == (303, 303)
     assert first.headers["Location"] == second.headers["Location"]
     assert booking_count(db) == 1
+
+
+def test_form_sent_again_with_other_details_does_not_show_the_first_booking(client, db, shop, lesson, day):
+    """Going back and sending the same form (same hidden key) with another name: no redirect to the
+    first booking's confirmation, a 422 with a new key, and sending that books the new details."""
+    url = details_url(shop, lesson, at(day, "09:00"))
+    first = client.post(url, data=form_data(idempotency_key="back-button"))
+    assert first.status_code == 303
+    reference = only_booking(db).reference
+    again = client.post(details_url(shop, lesson, at(day, "10:00")), data=form_data(name="Grace Hopper", idempotency_key="back-button"))
+    html = again.get_data(as_text=True)
+    assert again.status_code == 422 and "<html" in html
+    assert "already sent with other details" in html
+    assert reference not in html and "Location" not in again.headers
+    new_key = re.search(r'name="idempotency_key" type="hidden" value="([^"]+)"', html).group(1)
+    assert new_key != "back-button"
+    third = client.post(details_url(shop, lesson, at(day, "10:00")), data=form_data(name="Grace Hopper", idempotency_key=new_key))
+    assert third.status_code == 303 and booking_count(db) == 2
 
 
 def test_phone_only_is_enough(client, db, shop, lesson, day):
