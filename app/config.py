@@ -8,6 +8,7 @@ import base64
 import os
 import secrets
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
 
@@ -25,6 +26,26 @@ def _database_url(value: str | None) -> str:
     return value
 
 
+def _instance_file(name: str, make: Callable[[], str], read: Callable[[Path], object], missing: str):
+    """The value kept in ``instance/<name>``: created once with ``make()`` (mode 0600, written
+    atomically by whichever process gets there first), else what ``read(path)`` returns once the
+    creator has finished writing. Raises ``RuntimeError(missing)`` for a file that stays empty."""
+    path = INSTANCE / name
+    INSTANCE.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):  # another process may have created it a moment ago and be writing it
+            if value := read(path):
+                return value
+            time.sleep(0.02)
+        raise RuntimeError(f"{path} {missing}")
+    value = make()
+    with os.fdopen(fd, "w") as f:
+        f.write(value + "\n")
+    return read(path)
+
+
 def _secret_key() -> str:
     """``SECRET_KEY`` from the environment, else a random key kept in ``instance/secret_key``.
 
@@ -33,20 +54,10 @@ def _secret_key() -> str:
     """
     if os.environ.get("SECRET_KEY"):
         return os.environ["SECRET_KEY"]
-    path = INSTANCE / "secret_key"
-    INSTANCE.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        for _ in range(50):  # another process may have created it a moment ago and be writing it
-            if key := path.read_text().strip():
-                return key
-            time.sleep(0.02)
-        raise RuntimeError(f"{path} is empty: delete it or set SECRET_KEY")
-    key = secrets.token_urlsafe(48)
-    with os.fdopen(fd, "w") as f:
-        f.write(key)
-    return key
+    return _instance_file(
+        "secret_key", lambda: secrets.token_urlsafe(48), lambda path: path.read_text().strip(),
+        "is empty: delete it or set SECRET_KEY",
+    )
 
 
 def read_key_file(path: str | os.PathLike) -> tuple[str, ...]:
@@ -70,20 +81,14 @@ def _encryption_keys() -> tuple[tuple[str, ...], str | None]:
     if value := os.environ.get("FLOWKEY_ENCRYPTION_KEYS", "").strip():
         return tuple(k.strip() for k in value.split(",") if k.strip()), None
     path = INSTANCE / "encryption_keys"
-    INSTANCE.mkdir(parents=True, exist_ok=True)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        for _ in range(50):  # another process may have created it a moment ago and be writing it
-            if path.read_text().endswith("\n") and (keys := read_key_file(path)):
-                return keys, str(path)
-            time.sleep(0.02)
-        raise RuntimeError(f"{path} holds no key: restore it from your backup or set FLOWKEY_ENCRYPTION_KEYS")
-    # What cryptography's Fernet.generate_key() returns, without importing it for every command.
-    key = base64.urlsafe_b64encode(os.urandom(32)).decode()
-    with os.fdopen(fd, "w") as f:
-        f.write(key + "\n")
-    return (key,), str(path)
+    keys = _instance_file(
+        "encryption_keys",
+        # What cryptography's Fernet.generate_key() returns, without importing it for every command.
+        lambda: base64.urlsafe_b64encode(os.urandom(32)).decode(),
+        lambda path: path.read_text().endswith("\n") and read_key_file(path),
+        "holds no key: restore it from your backup or set FLOWKEY_ENCRYPTION_KEYS",
+    )
+    return keys, str(path)
 
 
 class Config:
