@@ -26,10 +26,11 @@ from datetime import datetime, timedelta
 from flask import current_app
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from sqlalchemy import delete, select
-from werkzeug.security import check_password_hash, generate_password_hash
+from werkzeug.security import check_password_hash
 
 from app.extensions import db
 from app.models import PendingSignup, User, utcnow
+from app.models.user import hash_password
 from app.services import business_service, outbox
 from app.services.errors import ServiceError, ValidationFailed
 from app.services.locks import unit_of_work
@@ -70,7 +71,7 @@ def _dummy_password_hash() -> str:
     password nobody knows; made once per process."""
     global _dummy_hash
     if _dummy_hash is None:
-        _dummy_hash = generate_password_hash(secrets.token_urlsafe(16))
+        _dummy_hash = hash_password(secrets.token_urlsafe(16))
     return _dummy_hash
 
 
@@ -124,7 +125,7 @@ def request_sign_up(details: SignupDetails, *, now: datetime | None = None) -> N
     business_service.require_single_line(email=details.email, name=details.name, business_name=details.business_name)
     now = now or utcnow()
     email = details.email.strip().lower()
-    password_hash = generate_password_hash(details.password)  # slow on purpose: before the write lock
+    password_hash = hash_password(details.password)  # slow on purpose: before the write lock
     with unit_of_work():
         db.session.execute(delete(PendingSignup).where(PendingSignup.expires_at < now))
         user = business_service.find_user_by_email(email)
