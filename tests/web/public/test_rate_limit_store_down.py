@@ -24,6 +24,17 @@ def config_overrides():
     }
 
 
+@pytest.fixture(autouse=True)
+def storage_alive_at_start():
+    """One limiter object serves every test app of this process, and it remembers that its store
+    died: start each test as a fresh process would."""
+    from app.extensions import limiter
+
+    limiter._storage_dead = False
+    yield
+    limiter._storage_dead = False
+
+
 def test_bookings_and_log_in_work_and_limits_fall_back(client, shop, lesson, day, caplog, login, owner):
     caplog.set_level(logging.WARNING)
     api = API.format(slug=shop.slug)
