@@ -7,29 +7,18 @@ compares their names with the models' metadata.
 """
 from __future__ import annotations
 
-import os
-import secrets
 import subprocess
-import sys
-import threading
 import warnings
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import create_engine, inspect, text
 
 from app.config import _database_url
 from app.extensions import db
-
-ROOT = Path(__file__).resolve().parents[1]
-FLASK = Path(sys.executable).with_name("flask")
-PG_URL = os.environ.get("TEST_DATABASE_URL")
-
+from tests.scratch_postgres import PG_URL, ROOT, flask_command, flask_env, scratch_database
 
 def flask(*args: str, url: str) -> subprocess.CompletedProcess:
-    env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi.py"}
-    command = [str(FLASK)] if FLASK.exists() else [sys.executable, "-m", "flask"]
-    return subprocess.run([*command, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run([*flask_command(), *args], cwd=ROOT, env=flask_env(url), capture_output=True, text=True, timeout=120)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL not set"))])
@@ -38,25 +27,8 @@ def empty_database(request, tmp_path):
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'fresh.db'}"
         return
-    server = make_url(_database_url(PG_URL))
-    name = f"flowkey_mig_{secrets.token_hex(4)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        # DROP DATABASE waits for a checkpoint (seconds on a busy server): let it run while the
-        # next tests do. A non-daemon thread, so the interpreter waits for it before exiting.
-        threading.Thread(target=_drop, args=(admin, name), name=f"drop {name}").start()
-
-
-def _drop(admin, name: str) -> None:
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
+    with scratch_database("flowkey_mig") as url:
+        yield url
 
 
 def expected_schema() -> dict[str, tuple[set[str], set[str]]]:

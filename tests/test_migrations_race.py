@@ -8,44 +8,28 @@ Runs the real ``flask`` command in subprocesses, on a scratch database created a
 """
 from __future__ import annotations
 
-import os
-import secrets
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import create_engine, inspect, text
 
 from app.config import _database_url
-
-ROOT = Path(__file__).resolve().parents[1]
-FLASK = Path(sys.executable).with_name("flask")
-PG_URL = os.environ.get("TEST_DATABASE_URL")
+from tests.scratch_postgres import PG_URL, ROOT, flask_command, flask_env
+from tests.scratch_postgres import scratch_database as _scratch
 
 pytestmark = pytest.mark.skipif(not PG_URL, reason="TEST_DATABASE_URL not set")
 
 
 @pytest.fixture
 def scratch_database():
-    server = make_url(_database_url(PG_URL))
-    name = f"flowkey_race_{secrets.token_hex(4)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with _scratch("flowkey_race") as url:
+        yield url
 
 
 def test_two_upgrades_started_together_both_succeed(scratch_database):
-    env = {**os.environ, "DATABASE_URL": scratch_database, "FLASK_APP": "wsgi.py"}
-    command = [str(FLASK)] if FLASK.exists() else [sys.executable, "-m", "flask"]
+    env = flask_env(scratch_database)
     runs = [
-        subprocess.Popen([*command, "db", "upgrade"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        subprocess.Popen([*flask_command(), "db", "upgrade"], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         for _ in range(3)
     ]
     outputs = [run.communicate(timeout=180)[0] for run in runs]
