@@ -139,10 +139,10 @@ class Config:
     OUTBOX_POLL_SECONDS = float(os.environ.get("OUTBOX_POLL_SECONDS", "2"))
     OUTBOX_MAX_ATTEMPTS = int(os.environ.get("OUTBOX_MAX_ATTEMPTS", "5"))
     OUTBOX_KEEP_DAYS = int(os.environ.get("OUTBOX_KEEP_DAYS", "7"))
-    # Leases: a running job whose worker died is taken back after OUTBOX_LEASE_SECONDS (keep it
-    # above the longest job); a dispatched job Redis lost is caught within seconds by the
-    # dispatcher's check, and this lease is only the backstop.
-    OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "300"))
+    # Leases: a running job renews its lease every third of OUTBOX_LEASE_SECONDS while its worker
+    # lives, so a job whose worker died is taken back within that time; a dispatched job Redis lost
+    # is caught within seconds by the dispatcher's check, and its lease is only the backstop.
+    OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "30"))
     OUTBOX_DISPATCH_LEASE_SECONDS = int(os.environ.get("OUTBOX_DISPATCH_LEASE_SECONDS", "900"))
     # Monitoring (app/ops): /metrics is off unless METRICS_ENABLED=1 (open: protect it on the
     # network) or METRICS_TOKEN is set (then only "Authorization: Bearer <token>" may read it).

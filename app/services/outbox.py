@@ -44,7 +44,7 @@ DEFAULTS = {
     "OUTBOX_BACKOFF_SECONDS": 60,  # first retry after ~1 min, then x4: 1, 4, 16, 64 min (±20 %)
     "OUTBOX_BACKOFF_FACTOR": 4,
     "OUTBOX_BACKOFF_JITTER": 0.2,
-    "OUTBOX_LEASE_SECONDS": 300,  # a running job not finished after this is taken again
+    "OUTBOX_LEASE_SECONDS": 30,  # a running job whose lease was not renewed for this long is taken again
     "OUTBOX_DISPATCH_LEASE_SECONDS": 900,  # a dispatched job not started after this is re-dispatched
 }
 
@@ -86,11 +86,18 @@ def record(
         payload = json.loads(json.dumps(payload))
     except (TypeError, ValueError) as exc:
         raise ValueError(f"outbox payload for {kind} is not JSON: {exc}") from exc
-    existing = db.session.scalar(select(OutboxJob).where(OutboxJob.idempotency_key == key))
-    if existing is not None:
-        return existing
-    if business_id is None and booking_id is not None:
-        business_id = db.session.scalar(select(Booking.business_id).where(Booking.id == booking_id))
+    # No autoflush: the jobs a booking change records are inserted together at the next flush
+    # (one round trip) rather than one by one before each lookup; so unflushed ones are looked
+    # up in the session first.
+    with db.session.no_autoflush:
+        existing = next(
+            (obj for obj in db.session.new if isinstance(obj, OutboxJob) and obj.idempotency_key == key), None
+        ) or db.session.scalar(select(OutboxJob).where(OutboxJob.idempotency_key == key))
+        if existing is not None:
+            return existing
+        if business_id is None and booking_id is not None:
+            booking = db.session.get(Booking, booking_id)  # usually in the session already: no query
+            business_id = booking.business_id if booking is not None else None
     now = utcnow()
     job = OutboxJob(
         kind=kind,
@@ -257,6 +264,24 @@ def claim(job_id: int, now: datetime | None = None) -> OutboxJob | None:
         )
         return None
     return job
+
+
+def renew_lease(job_id: int, attempt: int, now: datetime | None = None) -> bool:
+    """Extend the lease of a job this worker is running: ``locked_until = now + OUTBOX_LEASE_SECONDS``,
+    only while the row is still ``running`` with ``attempts == attempt`` (the claim this worker
+    made; a worker that lost its lease to another must not take it back). Returns whether it did.
+
+    Called from a heartbeat thread, so it uses its own connection and short transaction rather than
+    the thread-bound session. Commits.
+    """
+    now = now or utcnow()
+    statement = (
+        update(OutboxJob)
+        .where(OutboxJob.id == job_id, OutboxJob.status == JobStatus.RUNNING, OutboxJob.attempts == attempt)
+        .values(locked_until=now + timedelta(seconds=setting("OUTBOX_LEASE_SECONDS")))
+    )
+    with db.engine.begin() as connection:
+        return connection.execute(statement).rowcount == 1
 
 
 def complete(job_id: int, now: datetime | None = None, result: dict[str, Any] | None = None) -> bool:

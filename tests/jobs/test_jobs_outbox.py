@@ -13,6 +13,7 @@ from app.services import job_admin, outbox
 
 UTC = timezone.utc
 T0 = datetime(2030, 1, 1, 12, 0, tzinfo=UTC)
+LEASE = timedelta(seconds=outbox.DEFAULTS["OUTBOX_LEASE_SECONDS"])
 
 
 def _row(db, job_id):
@@ -71,10 +72,10 @@ def test_due_returns_due_pending_and_expired_leases_oldest_first(db):
     assert outbox.claim(ids[2], now=T0) is not None and outbox.complete(ids[2], now=T0)
     assert [j.id for j in outbox.due(T0)] == [ids[1], ids[0]]
 
-    assert outbox.claim(ids[0], now=T0) is not None  # running, lease 300 s
-    assert [j.id for j in outbox.due(T0 + timedelta(seconds=299))] == [ids[1], ids[3]]
-    assert [j.id for j in outbox.due(T0 + timedelta(seconds=300), limit=5)] == [ids[1], ids[0], ids[3]]
-    assert [j.id for j in outbox.due(T0 + timedelta(seconds=300), limit=1)] == [ids[1]]
+    assert outbox.claim(ids[0], now=T0) is not None  # running, one lease (OUTBOX_LEASE_SECONDS)
+    assert [j.id for j in outbox.due(T0 + LEASE - timedelta(seconds=1))] == [ids[1], ids[3]]
+    assert [j.id for j in outbox.due(T0 + LEASE, limit=5)] == [ids[1], ids[0], ids[3]]
+    assert [j.id for j in outbox.due(T0 + LEASE, limit=1)] == [ids[1]]
 
 
 def test_claim_is_exclusive_and_respects_run_at(db):
@@ -83,10 +84,10 @@ def test_claim_is_exclusive_and_respects_run_at(db):
     job_id = job.id
     assert outbox.claim(job_id, now=T0 - timedelta(seconds=1)) is None
     claimed = outbox.claim(job_id, now=T0)
-    assert (claimed.status, claimed.attempts, claimed.locked_until) == (JobStatus.RUNNING, 1, T0 + timedelta(seconds=300))
+    assert (claimed.status, claimed.attempts, claimed.locked_until) == (JobStatus.RUNNING, 1, T0 + LEASE)
     assert outbox.claim(job_id, now=T0) is None
     # A worker presumed dead after its lease: the job can be taken again (a second attempt).
-    again = outbox.claim(job_id, now=T0 + timedelta(seconds=300))
+    again = outbox.claim(job_id, now=T0 + LEASE)
     assert (again.status, again.attempts) == (JobStatus.RUNNING, 2)
 
 

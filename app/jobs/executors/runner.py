@@ -6,7 +6,12 @@ in-process runner in :mod:`app.jobs.executors.threads`. Needs an app context.
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
+
+from flask import current_app
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -23,13 +28,45 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+@contextmanager
+def lease_heartbeat(job_id: int, attempt: int) -> Iterator[None]:
+    """Renew the lease of running job ``job_id`` (claim number ``attempt``) every third of
+    ``OUTBOX_LEASE_SECONDS`` while the block runs, on a daemon thread with its own connection.
+
+    A live worker keeps its job however long it takes; a killed one stops renewing, and the job is
+    taken again within one lease rather than after a lease sized for the slowest job. A renewal
+    that fails (database busy or restarting) is logged and tried again at the next beat."""
+    app = current_app._get_current_object()
+    interval = max(float(outbox.setting("OUTBOX_LEASE_SECONDS")) / 3, 0.05)
+    stop = threading.Event()
+
+    def beat() -> None:
+        with app.app_context():
+            while not stop.wait(interval):
+                try:
+                    if not outbox.renew_lease(job_id, attempt):
+                        return  # finished, or taken over after a missed beat: nothing left to hold
+                except SQLAlchemyError as exc:
+                    log.warning("job %s: lease not renewed: %s", job_id, describe(exc))
+
+    thread = threading.Thread(target=beat, name=f"lease-{job_id}", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        # No join: a beat waiting on a row lock of the handler's own unfinished transaction would
+        # wait forever. A late beat is harmless, it only renews a row still running this claim.
+        stop.set()
+
+
 def run_job(job_id: int, now: datetime | None = None) -> str:
     """Run outbox job ``job_id`` if it can be claimed now.
 
     Returns ``"done"``, ``"skipped"`` (not due, already running elsewhere, or finished),
     ``"pending"`` (failed; will retry after the backoff) or ``"failed"`` (gave up). Handler
     exceptions are recorded on the row, never raised; ``BaseException`` (a killed worker) is not
-    caught, leaving the row ``running`` until its lease expires and another worker takes it.
+    caught, leaving the row ``running`` until its lease expires and another worker takes it. While
+    the handler runs, :func:`lease_heartbeat` keeps renewing that lease.
     """
     try:
         job = outbox.claim(job_id, now=now)
@@ -53,7 +90,8 @@ def run_job(job_id: int, now: datetime | None = None) -> str:
         metrics.record_job_failure(kind, "failed")
         return "failed"
     try:
-        returned = fn(key=key, **payload)
+        with lease_heartbeat(job_id, attempt):
+            returned = fn(key=key, **payload)
     except Exception as exc:  # noqa: BLE001  (any failure is recorded on the row and retried)
         db.session.rollback()
         permanent = bool(getattr(exc, "permanent", False))
