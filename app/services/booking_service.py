@@ -152,6 +152,17 @@ def _upsert_client(business_id: int, name: str, email: str | None, phone: str | 
     return client, bool(returning)
 
 
+class _SlotTaken(Exception):
+    """The slot asked for is not free: raised inside the unit of work so that it rolls back and
+    releases the lock before the nearest alternatives are looked up (a two-week search, the
+    slowest read a booking makes, which other bookings need not wait for). ``staff_id``: whose
+    alternatives to offer (None: any staff member's)."""
+
+    def __init__(self, staff_id: int | None = None):
+        super().__init__(staff_id)
+        self.staff_id = staff_id
+
+
 def _pick_slot(business: Business, service: Service, start: datetime, seats: int, staff_id: int | None, now: datetime):
     """The staff member's slot starting at ``start`` with at least ``seats`` left, or raise."""
     local_date = start.astimezone(ZoneInfo(business.timezone)).date()
@@ -206,10 +217,7 @@ def create_booking(business: Business, request: BookingRequest, now: datetime | 
                 return BookingResult(existing, created=False)
             slot = _pick_slot(business, service, start, request.seats, request.staff_id, now)
             if slot is None:
-                raise SlotUnavailable(
-                    "That time is no longer available. Please pick another.",
-                    availability_service.nearest_alternatives(business, service, start, now, staff_id=request.staff_id),
-                )
+                raise _SlotTaken
             client, returning = _upsert_client(business_id, request.client_name, request.client_email, request.client_phone)
             needs_approval = settings.requires_approval and not (returning and settings.auto_approve_returning_clients)
             before, after = service.buffers(settings)
@@ -244,6 +252,11 @@ def create_booking(business: Business, request: BookingRequest, now: datetime | 
                 booking, created_event(booking.status), previous_status=None, now=now, note="booked online",
                 auto_approved=bool(settings.requires_approval and not needs_approval),
             )
+    except _SlotTaken:
+        raise SlotUnavailable(
+            "That time is no longer available. Please pick another.",
+            availability_service.nearest_alternatives(business, service, start, now, staff_id=request.staff_id),
+        ) from None
     except IntegrityError:
         # Unique idempotency key (a concurrent duplicate) or, very rarely, a reference collision.
         existing = _find_by_idempotency_key(business_id, request.idempotency_key, fingerprint, now)
@@ -477,6 +490,25 @@ def reschedule(
             "That staff member does not offer this service.", {"staff_id": "Pick a staff member who offers this service."}
         )
     settings = business.settings
+    try:
+        _reschedule_locked(business, booking, new_start, staff_id, actor, now)
+    except _SlotTaken as taken:
+        target_staff = taken.staff_id
+        raise SlotUnavailable(
+            "That time is not free. Please pick another.",
+            availability_service.nearest_alternatives(
+                business, booking.service, new_start, now, staff_id=target_staff, seats=booking.seats,
+                exclude_booking_id=booking.id, window=_owner_window(settings), skip=_where_it_is(booking),
+            ),
+        ) from None
+    return booking
+
+
+def _reschedule_locked(
+    business: Business, booking: Booking, new_start: datetime, staff_id: int | None, actor: User | None, now: datetime,
+) -> None:
+    """The locked part of :func:`reschedule`; raises :class:`_SlotTaken` when the time is not free."""
+    settings = business.settings
     with _locked(business, booking.id, [staff_id] if staff_id is not None else []) as booking:
         target_staff = staff_id if staff_id is not None else booking.staff_id
         if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
@@ -486,18 +518,12 @@ def reschedule(
         if new_start <= now:
             raise ValidationFailed("That time has already passed. Pick a time in the future.", {"start": "Pick a time in the future."})
         if new_start == booking.start_at and target_staff == booking.staff_id:
-            return booking
+            return
         local_date = new_start.astimezone(ZoneInfo(business.timezone)).date()
         free = reschedule_slots(business, booking, local_date, staff_id=target_staff, now=now).get(target_staff, [])
         slot = next((s for s in free if s.start == new_start), None)
         if slot is None:
-            raise SlotUnavailable(
-                "That time is not free. Please pick another.",
-                availability_service.nearest_alternatives(
-                    business, booking.service, new_start, now, staff_id=target_staff, seats=booking.seats,
-                    exclude_booking_id=booking.id, window=_owner_window(settings), skip=_where_it_is(booking),
-                ),
-            )
+            raise _SlotTaken(target_staff)
         before = (booking.start_at, booking.staff_id)
         booking.start_at, booking.end_at = slot.start, slot.end
         if target_staff != booking.staff_id:
@@ -510,4 +536,3 @@ def reschedule(
             booking, BookingEvent.RESCHEDULED, previous_status=booking.status, actor=actor, now=now, note="rescheduled",
             from_start=before[0].isoformat(), to_start=slot.start.isoformat(), from_staff_id=before[1], to_staff_id=target_staff,
         )
-    return booking
