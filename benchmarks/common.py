@@ -176,8 +176,9 @@ def stop_process(proc: subprocess.Popen, timeout: float = 10) -> None:
 
 
 @contextlib.contextmanager
-def gunicorn(env: dict, workers: int, log: Path | None = None) -> Iterator[str]:
-    """Serve ``wsgi:app`` with gunicorn (``workers`` sync workers) on a free localhost port and
+def gunicorn(env: dict, workers: int, log: Path | None = None, threads: int = 1) -> Iterator[str]:
+    """Serve ``wsgi:app`` with gunicorn (``workers`` sync workers, or gthread workers of ``threads``
+    threads each when ``threads`` > 1) on a free localhost port and
     yield its base URL (``http://127.0.0.1:<port>``) once ``GET /`` answers; stop it on exit.
 
     ``env`` is the servers' environment (see ``app_env``). Its output is appended to ``log`` if
@@ -188,7 +189,8 @@ def gunicorn(env: dict, workers: int, log: Path | None = None) -> Iterator[str]:
     port = free_port()
     with open(log, "ab") if log is not None else contextlib.nullcontext() as out:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-k", "sync", "-b", f"127.0.0.1:{port}",
+            [sys.executable, "-m", "gunicorn", "-w", str(workers), "-b", f"127.0.0.1:{port}",
+             *(["-k", "gthread", "--threads", str(threads)] if threads > 1 else ["-k", "sync"]),
              "--log-level", "warning", "wsgi:app"],
             cwd=ROOT, env=env, stdout=out, stderr=None if out is None else subprocess.STDOUT,
         )
