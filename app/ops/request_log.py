@@ -43,15 +43,24 @@ def _unmatched_path(path: str) -> str:
     return redact("/".join(parts[:3] + ["***"] * len(parts[3:])))
 
 
-def install(app: Flask) -> None:
-    """Add the before/after-request hooks to ``app``; make sure the log line reaches stderr when
-    nothing else configured a handler for it (gunicorn and ``flask run`` leave it unconfigured)."""
-    if not log.handlers and not logging.getLogger().handlers:
+def ensure_stderr(logger: logging.Logger, level: int) -> None:
+    """Make ``logger``'s records at ``level`` and above reach stderr when nothing else configured a
+    handler for them (gunicorn and ``flask run`` leave logging unconfigured; a library's
+    ``NullHandler`` does not count)."""
+    real = [h for h in logger.handlers if not isinstance(h, logging.NullHandler)]
+    if not real and not logging.getLogger().handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-        log.addHandler(handler)
-    if log.level == logging.NOTSET:
-        log.setLevel(logging.INFO)
+        logger.addHandler(handler)
+    if logger.level == logging.NOTSET:
+        logger.setLevel(level)
+
+
+def install(app: Flask) -> None:
+    """Add the before/after-request hooks to ``app``; make sure the log line, and Flask-Limiter's
+    warning that its store is unreachable and limits fell back to process memory, reach stderr."""
+    ensure_stderr(log, logging.INFO)
+    ensure_stderr(logging.getLogger("flask-limiter"), logging.WARNING)
 
     @app.before_request
     def _start() -> None:

@@ -4,6 +4,10 @@ a booking committed (the rate-limit headers) turns it into an error."""
 from __future__ import annotations
 
 import logging
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +16,7 @@ from tests.web.api.support import book_body, london
 from tests.web.public.support import at, details_url, form_data
 
 API = "/api/booking/public/{slug}/book/"
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture
@@ -47,3 +52,26 @@ def test_bookings_and_log_in_work_and_limits_fall_back(client, shop, lesson, day
     assert login().status_code == 302
     fallbacks = [r for r in caplog.records if "falling back to in-memory storage" in r.getMessage()]
     assert len(fallbacks) == 1
+
+
+def test_the_fallback_warning_reaches_stderr_in_a_plain_process(tmp_path):
+    """gunicorn and ``flask run`` configure no logging: the one warning must still reach stderr."""
+    script = textwrap.dedent(f"""
+        from app import create_app
+        from app.config import TestConfig
+        from app.extensions import db
+
+        class Config(TestConfig):
+            SQLALCHEMY_DATABASE_URI = "sqlite:///{tmp_path}/app.db"
+            RATELIMIT_ENABLED = True
+            RATELIMIT_STORAGE_URI = "redis://127.0.0.1:{free_port()}/0"
+            RATELIMIT_STORAGE_OPTIONS = {{"socket_connect_timeout": 1, "socket_timeout": 1}}
+
+        app = create_app(Config)
+        with app.app_context():
+            db.create_all()
+        print(app.test_client().post("/api/booking/public/nobody/book/", json={{}}).status_code)
+    """)
+    result = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert result.stdout.strip() == "404", result.stderr
+    assert result.stderr.count("Rate limit storage unreachable - falling back to in-memory storage") == 1, result.stderr
