@@ -25,9 +25,10 @@ in UTC. Dates in a requested range are calendar dates in ``range_timezone`` (the
 from __future__ import annotations
 
 from bisect import bisect_left
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from operator import attrgetter
 from zoneinfo import ZoneInfo
 
 UTC = timezone.utc
@@ -157,7 +158,10 @@ def working_intervals(schedule: StaffSchedule, day: date) -> list[TimeRange]:
 
 
 def _candidate_starts(day: date, interval: TimeRange, step: int, tz: ZoneInfo) -> Iterable[tuple[datetime, datetime]]:
-    """Yield ``(slot_start_utc, interval_end_utc)`` for every existing wall-clock step in ``interval``."""
+    """Yield ``(slot_start_utc, interval_end_utc)`` for every existing wall-clock step in ``interval``.
+
+    One zone conversion per candidate: only for intervals that contain a UTC offset change.
+    """
     end_utc = _boundary_to_utc(day, interval.end, tz)
     wall = datetime.combine(day, interval.start)
     wall_end = datetime.combine(day, interval.end)
@@ -177,6 +181,91 @@ def _daterange(first: date, last: date) -> Iterable[date]:
         day += timedelta(days=1)
 
 
+def _day_offset(day: date, tz: ZoneInfo) -> timedelta | None:
+    """The UTC offset of every wall-clock time of ``day`` in ``tz``, or ``None`` if it changes.
+
+    Two offset changes of one zone are always days apart in the tz database (a test checks it), so
+    a day whose midnight and the next midnight have the same offset has no change in between: every
+    wall time of it exists once, at ``wall - offset``. The same holds for a working interval.
+    """
+    offset = datetime.combine(day, time.min, tz).utcoffset()
+    if datetime.combine(day + timedelta(days=1), time.min, tz).utcoffset() != offset:
+        return None
+    return offset
+
+
+def _ceil_div(a: timedelta, b: timedelta) -> int:
+    return -(-a // b)
+
+
+class _FreeTime:
+    """Where a slot of ``service`` may start with one staff member, given their holds.
+
+    A slot starting at ``s`` needs ``[s - before, s + duration + after)`` clear, so a hold blocking
+    ``[b0, b1)`` rules out exactly the starts in the open interval
+    ``(b0 - duration - after, b1 + before)``. A hold of the same service and the same length as
+    the slot shares seats with the slot that starts exactly when it does, so it rules out that
+    interval minus its own start, and its seats count there. The merged open intervals
+    ``(los[i], his[i])`` are disjoint and sorted; the closed stretches between them are free.
+    """
+
+    def __init__(self, service: ServiceSpec, busy: Iterable[Busy]):
+        duration = timedelta(minutes=service.duration)
+        reach_back = duration + timedelta(minutes=service.buffer_after)
+        reach_on = timedelta(minutes=service.buffer_before)
+        # Holds share a handful of buffer lengths: one timedelta per length, not per hold.
+        backs: dict[int, timedelta] = {}
+        ons: dict[int, timedelta] = {}
+        spans: list[tuple[datetime, datetime]] = []
+        self.seats_at: dict[datetime, int] = {}
+        for block in busy:
+            back = backs.get(block.buffer_before)
+            if back is None:
+                back = backs[block.buffer_before] = timedelta(minutes=block.buffer_before) + reach_back
+            on = ons.get(block.buffer_after)
+            if on is None:
+                on = ons[block.buffer_after] = timedelta(minutes=block.buffer_after) + reach_on
+            lo = block.start - back
+            hi = block.end + on
+            if not lo < hi:
+                continue
+            start = block.start
+            if block.service_id == service.id and block.end - start == duration and lo < start < hi:
+                self.seats_at[start] = self.seats_at.get(start, 0) + block.seats
+                spans.append((lo, start))
+                spans.append((start, hi))
+            else:
+                spans.append((lo, hi))
+        spans.sort()
+        self.los: list[datetime] = []
+        self.his: list[datetime] = []
+        for lo, hi in spans:
+            # Open intervals that only touch leave the shared instant free (a class's own start).
+            if self.his and lo < self.his[-1]:
+                if hi > self.his[-1]:
+                    self.his[-1] = hi
+            else:
+                self.los.append(lo)
+                self.his.append(hi)
+
+    def is_free(self, start: datetime) -> bool:
+        i = bisect_left(self.los, start) - 1
+        return i < 0 or start >= self.his[i]
+
+    def stretches(self, first: datetime, last: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """The free closed stretches ``[a, b]`` within ``[first, last]``, clipped to it, in order."""
+        los, his = self.los, self.his
+        j = bisect_left(los, first)  # los[j - 1] < first <= los[j]
+        a = his[j - 1] if j and first < his[j - 1] else first
+        while a <= last:
+            if j == len(los):
+                yield a, last
+                return
+            yield a, min(los[j], last)
+            a = his[j]
+            j += 1
+
+
 def staff_slots(
     service: ServiceSpec,
     schedule: StaffSchedule,
@@ -189,59 +278,90 @@ def staff_slots(
     """Free slots of ``service`` with one staff member whose local start date (in
     ``range_timezone``) falls in ``[start_date, end_date]`` (inclusive), sorted by start.
 
+    Per working interval: its ends are converted to UTC once; where the zone's offset is the same
+    throughout it, candidate ``k`` starts at ``start + k * interval``, and only the candidates
+    inside free stretches (working time minus buffered holds) are visited. An interval containing
+    an offset change steps wall-clock time candidate by candidate.
+
     Raises ``ValueError`` for a naive ``now`` or an unknown zone (``ZoneInfoNotFoundError``).
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     staff_tz = ZoneInfo(schedule.timezone)
     range_tz = ZoneInfo(range_timezone)
+    # In one zone, every slot's range date is the date whose hours it came from.
+    same_zone = schedule.timezone == range_timezone
     earliest = now + timedelta(minutes=window.min_notice_minutes)
     latest = now + timedelta(days=window.max_advance_days)
     duration = timedelta(minutes=service.duration)
-    pad_before = timedelta(minutes=service.buffer_before)
-    pad_after = timedelta(minutes=service.buffer_after)
+    step = timedelta(minutes=service.step)
+    free = _FreeTime(service, schedule.busy)
+    capacity, staff_id, seats_at = service.capacity, schedule.staff_id, free.seats_at
 
-    blocks = _BlockIndex(schedule.busy)
     slots: list[Slot] = []
+
+    def offer(start: datetime) -> None:
+        spots = capacity - seats_at.get(start, 0) if seats_at else capacity
+        if spots > 0:
+            slots.append(Slot(start, start + duration, spots, staff_id))
+
+    def in_range(start: datetime) -> bool:
+        return start_date <= start.astimezone(range_tz).date() <= end_date
+
+    def progression(start: datetime, end: datetime) -> None:
+        """Offer the free ``start + k * step`` of an interval ``[start, end)`` (UTC) in which the
+        staff zone's offset does not change, so each is the wall-clock step it stands for."""
+        first, last = max(start, earliest), min(end - duration, latest)
+        stop = end  # candidates start before the interval's end, and before the range's end
+        check_each = False
+        if not same_zone:
+            offset = start.astimezone(range_tz).utcoffset()
+            if end.astimezone(range_tz).utcoffset() != offset:
+                check_each = True
+            else:  # the range zone's local date only moves forward through the interval
+                first = max(first, datetime.combine(start_date, time.min, UTC) - offset)
+                stop = min(stop, datetime.combine(end_date + timedelta(days=1), time.min, UTC) - offset)
+        first_k = max(0, _ceil_div(first - start, step))
+        last_k = min(_ceil_div(stop - start, step) - 1, (last - start) // step)
+        if first_k > last_k:
+            return
+        for a, b in free.stretches(start + first_k * step, start + last_k * step):
+            candidate = start + _ceil_div(a - start, step) * step
+            while candidate <= b:
+                if not check_each or in_range(candidate):
+                    offer(candidate)
+                candidate += step
+
+    weekly: dict[int, list[TimeRange]] = {}
     # Zones run from UTC-12 to UTC+14, so a staff member's calendar date can be two days away from
     # the range zone's (Pacific/Kiritimati vs Pacific/Pago_Pago): expand two extra days each side.
     for day in _daterange(start_date - timedelta(days=2), end_date + timedelta(days=2)):
-        for interval in working_intervals(schedule, day):
-            for start, interval_end in _candidate_starts(day, interval, service.step, staff_tz):
-                end = start + duration
-                if end > interval_end or start < earliest or start > latest:
-                    continue
-                local_day = start.astimezone(range_tz).date()
-                if not start_date <= local_day <= end_date:
-                    continue
-                spots = blocks.spots_left(service, start, end, start - pad_before, end + pad_after)
-                if spots > 0:
-                    slots.append(Slot(start, end, spots, schedule.staff_id))
-    slots.sort()
+        if day in schedule.overrides:
+            intervals = working_intervals(schedule, day)
+        else:
+            intervals = weekly.get(day.weekday())
+            if intervals is None:
+                intervals = weekly[day.weekday()] = working_intervals(schedule, day)
+        if not intervals or (same_zone and not start_date <= day <= end_date):
+            continue
+        offset = _day_offset(day, staff_tz)
+        for interval in intervals:
+            if offset is not None:
+                progression(datetime.combine(day, interval.start, UTC) - offset,
+                             datetime.combine(day, interval.end, UTC) - offset)
+                continue
+            start = _wall_to_utc(day, interval.start, staff_tz)
+            end = _boundary_to_utc(day, interval.end, staff_tz)
+            if start is not None and start.astimezone(staff_tz).utcoffset() == end.astimezone(staff_tz).utcoffset():
+                progression(start, end)
+                continue
+            for candidate, interval_end in _candidate_starts(day, interval, service.step, staff_tz):
+                if (candidate + duration <= interval_end and earliest <= candidate <= latest
+                        and (same_zone or in_range(candidate)) and free.is_free(candidate)):
+                    offer(candidate)
+    # One staff member's slots with the same start are equal, so ordering by start sorts them fully.
+    slots.sort(key=attrgetter("start"))
     return slots
-
-
-class _BlockIndex:
-    """Busy intervals sorted by blocked start, so a candidate only looks at the few near it."""
-
-    def __init__(self, busy: Iterable[Busy]):
-        self.blocks = sorted(busy, key=lambda b: b.blocked_start)
-        self.starts = [b.blocked_start for b in self.blocks]
-        self.longest = max((b.blocked_end - b.blocked_start for b in self.blocks), default=timedelta(0))
-
-    def spots_left(self, service: ServiceSpec, start: datetime, end: datetime, need_from: datetime, need_to: datetime) -> int:
-        """Seats of ``service`` left in ``[start, end)`` needing ``[need_from, need_to)`` clear."""
-        seats_taken = 0
-        lo = bisect_left(self.starts, need_from - self.longest)
-        hi = bisect_left(self.starts, need_to)
-        for block in self.blocks[lo:hi]:
-            if block.blocked_end <= need_from:
-                continue
-            if block.service_id == service.id and block.start == start and block.end == end:
-                seats_taken += block.seats
-                continue
-            return 0
-        return max(service.capacity - seats_taken, 0)
 
 
 def compute_slots(
