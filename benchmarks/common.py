@@ -110,13 +110,14 @@ def app_context(database_url: str, **settings):
             db.engine.dispose()
 
 
-def sign_up_owner(business_name: str, timezone: str):
-    """Sign up the benchmark owner (owner@bench.example, "Alex") with a new GBP business called
-    ``business_name``; returns the owner (``.business`` is the business). Needs an app context."""
+def sign_up_owner(business_name: str, timezone: str, email: str = "owner@bench.example"):
+    """Sign up a benchmark owner ("Alex", ``email``) with a new GBP business called
+    ``business_name``; returns the owner (``.business`` is the business). Needs an app context.
+    Several businesses in one database need one ``email`` each."""
     from app.services import business_service
 
     return business_service.sign_up(
-        email="owner@bench.example", password="bench-password", name="Alex",
+        email=email, password="bench-password", name="Alex",
         business_name=business_name, timezone=timezone, currency="GBP",
     )
 
