@@ -21,6 +21,7 @@ def create_app(config: type[Config] | None = None) -> Flask:
     register_logging(app)
     register_ops(app)
     register_extensions(app)
+    register_availability_versions(app)
     register_blueprints(app)
     register_errors(app)
     register_cli(app)
@@ -47,6 +48,14 @@ def register_subscribers(app: Flask) -> None:
         metrics.on_booking_event,  # the bookings counter on /metrics
     ):
         booking_events.subscribe(subscriber, app)
+
+
+def register_availability_versions(app: Flask) -> None:
+    """Every change that can change availability bumps a version in its own transaction, whoever
+    makes it (:mod:`app.services.availability_versions`); cached availability is keyed on them."""
+    from app.services import availability_versions
+
+    availability_versions.install()
 
 
 def register_ops(app: Flask) -> None:

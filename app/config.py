@@ -144,6 +144,10 @@ class Config:
     # is caught within seconds by the dispatcher's check, and its lease is only the backstop.
     OUTBOX_LEASE_SECONDS = int(os.environ.get("OUTBOX_LEASE_SECONDS", "30"))
     OUTBOX_DISPATCH_LEASE_SECONDS = int(os.environ.get("OUTBOX_DISPATCH_LEASE_SECONDS", "900"))
+    # Clients' availability reads (app/services/availability_cache.py): "on" (default) caches
+    # computed slots (in Redis when REDIS_URL is set, else in this process) under versions every
+    # change bumps; "off" computes every read, as the booking path always does.
+    AVAILABILITY_CACHE = os.environ.get("AVAILABILITY_CACHE", "on").strip().lower()
     # Monitoring (app/ops): /metrics is off unless METRICS_ENABLED=1 (open: protect it on the
     # network) or METRICS_TOKEN is set (then only "Authorization: Bearer <token>" may read it).
     METRICS_ENABLED = os.environ.get("METRICS_ENABLED", "0") == "1"

@@ -42,6 +42,14 @@ JOB_FAILURES = Counter(
 )
 EMAILS_SENT = Counter("flowkey_emails_sent_total", "E-mails the transport accepted, by transport (smtp, file).", ["transport"])
 EMAILS_FAILED = Counter("flowkey_emails_failed_total", "E-mail sends the transport refused or failed, by transport.", ["transport"])
+AVAILABILITY_CACHE_HITS = Counter(
+    "flowkey_availability_cache_hits_total",
+    "Cached availability entries (one staff member, one service, one date) served without computing.",
+)
+AVAILABILITY_CACHE_MISSES = Counter(
+    "flowkey_availability_cache_misses_total",
+    "Availability entries (one staff member, one service, one date) computed because none was cached or it was stale.",
+)
 
 
 def multiprocess_dir() -> str | None:
@@ -63,6 +71,13 @@ def record_job_failure(kind: str, outcome: str) -> None:
 
 def record_email(transport: str, *, sent: bool) -> None:
     (EMAILS_SENT if sent else EMAILS_FAILED).labels(transport=transport).inc()
+
+
+def record_availability_cache(hits: int, misses: int) -> None:
+    if hits:
+        AVAILABILITY_CACHE_HITS.inc(hits)
+    if misses:
+        AVAILABILITY_CACHE_MISSES.inc(misses)
 
 
 def on_booking_event(change) -> None:

@@ -57,6 +57,9 @@ class Business(db.Model):
     # "#rrggbb" for the e-mails' header band and buttons; None = Flowkey's default colours.
     brand_color: Mapped[str | None] = mapped_column(String(7))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Goes up in the same transaction as any change to the business's settings, services, staff,
+    # hours or overrides (app.services.availability_versions): cached availability is keyed on it.
+    availability_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     memberships: Mapped[list["Membership"]] = relationship(back_populates="business", cascade="all, delete-orphan")
     settings: Mapped["BookingSettings"] = relationship(back_populates="business", uselist=False, cascade="all, delete-orphan")
@@ -99,6 +102,9 @@ class StaffMember(db.Model):
     # None means "the business's zone"; see effective_timezone.
     timezone: Mapped[str | None] = mapped_column(String(64))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Goes up in the same transaction as any change to this staff member's bookings
+    # (app.services.availability_versions): cached availability is keyed on it.
+    availability_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     business: Mapped[Business] = relationship(back_populates="staff")
     user: Mapped["User | None"] = relationship()

@@ -1,21 +1,25 @@
 """Loading rows for the availability engine and asking it for slots.
 
-One query for the staff members' hours and overrides (selectin) and one for the holds of all of
-them over the range, then :mod:`app.domain.availability` does the rest in memory.
+Three queries for a client's read: the business with its settings, services and their staff
+(:func:`load_business_for_availability`, one joined SELECT), then, for the staff members
+concerned, their weekly hours and the range's date overrides (one UNION ALL) and their holds over
+the range (one SELECT); :mod:`app.domain.availability` does the rest in memory. Clients' reads go
+through :mod:`app.services.availability_cache`; the booking path calls this module directly.
 """
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy import JSON, Date, Integer, Time, and_, literal_column, null, or_, select, type_coerce, union_all
+from sqlalchemy.orm import joinedload
 
 from app.domain import availability as engine
 from app.domain.booking_state import BookingStatus
 from app.extensions import db
-from app.models import Booking, BookingSettings, Business, DateOverride, Service, StaffMember, utcnow
+from app.models import Booking, BookingSettings, Business, DateOverride, Service, StaffMember, WeeklyHours, utcnow
 from app.services.errors import NotFound
 
 # Buffers never exceed this many minutes (form and API validate it), so holds starting this long
@@ -51,7 +55,8 @@ def holds_query(
     include_pending: bool = True,
 ):
     """Bookings of ``staff_ids`` that hold time overlapping ``[start, end)`` (buffers included):
-    confirmed ones and (unless ``include_pending`` is false) pending ones not yet expired."""
+    confirmed ones and (unless ``include_pending`` is false) pending ones not yet expired. Rows
+    carry what the engine needs plus ``status`` and ``expires_at`` (when a pending hold ends)."""
     pad = timedelta(minutes=MAX_BUFFER_MINUTES)
     query = select(
         Booking.staff_id,
@@ -61,6 +66,8 @@ def holds_query(
         Booking.buffer_after_minutes,
         Booking.service_id,
         Booking.seats,
+        Booking.status,
+        Booking.expires_at,
     ).where(
         Booking.staff_id.in_(list(staff_ids)),
         Booking.start_at < end + pad,
@@ -78,35 +85,89 @@ def holds_query(
     return query
 
 
+def hours_query(staff_ids: Sequence[int], first: date, last: date):
+    """One query for the weekly hours of ``staff_ids`` and their date overrides dated
+    ``first..last``: rows ``(staff_id, kind, weekday, start_time, end_time, date, intervals)``,
+    ``kind`` 0 for a weekly interval (``date``/``intervals`` NULL), 1 for an override (the others
+    NULL), ordered by staff member, kind, weekday and start time, then date."""
+    hours, overrides = WeeklyHours.__table__, DateOverride.__table__
+    weekly = select(
+        hours.c.staff_id,
+        literal_column("0", Integer).label("kind"),
+        hours.c.weekday,
+        hours.c.start_time,
+        hours.c.end_time,
+        # The first SELECT's column types decide how the UNION's values are read back.
+        type_coerce(null(), Date).label("date"),
+        type_coerce(null(), JSON).label("intervals"),
+    ).where(hours.c.staff_id.in_(list(staff_ids)))
+    dated = select(
+        overrides.c.staff_id,
+        literal_column("1", Integer),
+        type_coerce(null(), Integer),
+        type_coerce(null(), Time),
+        type_coerce(null(), Time),
+        overrides.c.date,
+        overrides.c.intervals,
+    ).where(overrides.c.staff_id.in_(list(staff_ids)), overrides.c.date.between(first, last))
+    return union_all(weekly, dated).order_by("staff_id", "kind", "weekday", "start_time", "date")
+
+
+@dataclass(frozen=True)
+class PendingHold:
+    """A pending request's hold as loaded: it stops holding ``[start, end)`` at ``expires_at``."""
+
+    staff_id: int
+    start: datetime
+    end: datetime
+    expires_at: datetime
+
+
 def load_schedules(
     staff: Sequence[StaffMember], start: datetime, end: datetime, now: datetime, exclude_booking_id: int | None = None,
     include_pending: bool = True,
 ) -> list[engine.StaffSchedule]:
-    """Build the engine's :class:`StaffSchedule` for each staff member over ``[start, end)`` (UTC)."""
+    """Build the engine's :class:`StaffSchedule` for each staff member over ``[start, end)`` (UTC):
+    two queries (:func:`hours_query`, :func:`holds_query`)."""
+    return load_schedules_and_pending(staff, start, end, now, exclude_booking_id, include_pending)[0]
+
+
+def load_schedules_and_pending(
+    staff: Sequence[StaffMember], start: datetime, end: datetime, now: datetime, exclude_booking_id: int | None = None,
+    include_pending: bool = True,
+) -> tuple[list[engine.StaffSchedule], list[PendingHold]]:
+    """:func:`load_schedules`, and the pending holds among the schedules' busy times (each stops
+    holding at its ``expires_at``, later than ``now``)."""
     if not staff:
-        return []
+        return [], []
     ids = [s.id for s in staff]
     busy: dict[int, list[engine.Busy]] = {i: [] for i in ids}
+    pending: list[PendingHold] = []
     for row in db.session.execute(holds_query(ids, start, end, now, exclude_booking_id, include_pending)):
         busy[row.staff_id].append(
             engine.Busy(row.start_at, row.end_at, row.buffer_before_minutes, row.buffer_after_minutes, row.service_id, row.seats)
         )
+        if row.status == BookingStatus.PENDING and row.expires_at is not None:
+            pending.append(PendingHold(row.staff_id, row.start_at, row.end_at, row.expires_at))
     first, last = (start - timedelta(days=2)).date(), (end + timedelta(days=2)).date()
+    weekly: dict[int, list[engine.WeeklyRule]] = {i: [] for i in ids}
     overrides: dict[int, dict[date, tuple[engine.TimeRange, ...]]] = {i: {} for i in ids}
-    for o in db.session.scalars(
-        select(DateOverride).where(DateOverride.staff_id.in_(ids), DateOverride.date.between(first, last))
-    ):
-        overrides[o.staff_id][o.date] = _parse_override(o.intervals)
-    return [
+    for row in db.session.execute(hours_query(ids, first, last)):
+        if row.kind == 0:
+            weekly[row.staff_id].append(engine.WeeklyRule(row.weekday, row.start_time, row.end_time))
+        else:
+            overrides[row.staff_id][row.date] = _parse_override(row.intervals)
+    schedules = [
         engine.StaffSchedule(
             staff_id=s.id,
             timezone=s.effective_timezone,
-            weekly=tuple(engine.WeeklyRule(h.weekday, h.start_time, h.end_time) for h in s.weekly_hours),
+            weekly=tuple(weekly[s.id]),
             overrides=overrides[s.id],
             busy=tuple(busy[s.id]),
         )
         for s in staff
     ]
+    return schedules, pending
 
 
 def eligible_staff(service: Service, staff_id: int | None = None) -> list[StaffMember]:
@@ -162,9 +223,18 @@ def available_slots(
     now: datetime | None = None,
     staff_id: int | None = None,
 ) -> list[engine.Slot]:
-    """Merged free slots of ``service`` (one per start time), sorted by start. See
-    :func:`app.domain.availability.merge_slots`."""
-    return engine.merge_slots(slots_per_staff(business, service, start_date, end_date, now, staff_id))
+    """Merged free slots of ``service`` (one per start time), sorted by start, for local dates
+    (business zone) ``start_date..end_date`` inclusive, as a client may book them (the business's
+    notice and advance, pending requests holding). See :func:`app.domain.availability.merge_slots`.
+
+    This is the clients' read: it is served through :mod:`app.services.availability_cache`
+    (exactly :func:`slots_per_staff` merged, computed only where the cache has nothing current).
+    ``business`` must be freshly loaded (:func:`load_business_for_availability`). The booking path
+    never calls it: it computes under its lock with :func:`slots_per_staff`.
+    """
+    from app.services import availability_cache  # it builds on this module
+
+    return engine.merge_slots(availability_cache.slots_per_staff(business, service, start_date, end_date, now, staff_id))
 
 
 def nearest_alternatives(
@@ -204,15 +274,19 @@ def bookable_services(business: Business) -> list[Service]:
 
 
 def load_business_for_availability(slug: str) -> Business | None:
-    """The business with its settings, services, staff and weekly hours loaded in a few queries."""
-    return db.session.scalar(
+    """The business ``slug`` (None if there is none) with its settings, services and each
+    service's staff members, in one joined query.
+
+    The rows are read afresh even when the session already holds them (``populate_existing``):
+    their ``availability_version`` counters are what cached availability is checked against.
+    """
+    query = (
         select(Business)
         .where(Business.slug == slug)
-        .options(
-            selectinload(Business.settings),
-            selectinload(Business.services).selectinload(Service.staff).selectinload(StaffMember.weekly_hours),
-        )
+        .options(joinedload(Business.settings), joinedload(Business.services).joinedload(Service.staff))
+        .execution_options(populate_existing=True)
     )
+    return db.session.execute(query).unique().scalar_one_or_none()
 
 
 def bookable_service(business: Business, service_id: int) -> Service:
