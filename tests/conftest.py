@@ -18,6 +18,7 @@ from app import create_app
 from app.config import TestConfig, _database_url
 from app.extensions import db as _db
 from app.extensions import limiter
+from tests.fakes.redis_server import RedisServer, redis_binary
 
 BACKENDS = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
 
@@ -212,3 +213,13 @@ def next_weekday(weekday: int, tz_now: datetime | None = None, weeks_ahead: int 
     today = (tz_now or datetime.now(timezone.utc)).date()
     days = (weekday - today.weekday()) % 7 + 7 * weeks_ahead
     return today + timedelta(days=days)
+
+
+@pytest.fixture
+def redis_server():
+    """A real ``redis-server`` of the test's own on a free port (skipped when not installed)."""
+    if redis_binary() is None:
+        pytest.skip("redis-server is not installed")
+    server = RedisServer().start()
+    yield server
+    server.stop()

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.fakes.redis_server import RedisServer, redis_binary
 from tests.fakes.smtp_server import FakeSmtpServer
 
 UTC = timezone.utc
@@ -28,15 +27,6 @@ def at(day: date, wall: str, tz: ZoneInfo = LONDON) -> datetime:
 @pytest.fixture
 def smtp_server():
     server = FakeSmtpServer().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def redis_server():
-    if redis_binary() is None:
-        pytest.skip("redis-server is not installed")
-    server = RedisServer().start()
     yield server
     server.stop()
 

@@ -22,7 +22,6 @@ from app.models import Booking, Business, Service, StaffMember
 from app.services import availability_cache, availability_service, booking_service, business_service
 from app.services.availability_cache import Entry, LocalStore, RedisStore
 from app.services.locks import unit_of_work
-from tests.fakes.redis_server import RedisServer, redis_binary
 from tests.services.support import MONDAY, NOW, at, request_for
 
 TUESDAY = MONDAY + timedelta(days=1)
@@ -312,15 +311,6 @@ def test_entries_round_trip_through_their_encoding():
 
 
 # ---------------------------------------------------------------- Redis
-
-
-@pytest.fixture
-def redis_server():
-    if redis_binary() is None:
-        pytest.skip("redis-server is not installed")
-    server = RedisServer().start()
-    yield server
-    server.stop()
 
 
 def test_redis_store_serves_every_process_the_same_entries(world, app, redis_server):
