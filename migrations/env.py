@@ -77,6 +77,26 @@ def run_migrations_offline():
         context.run_migrations()
 
 
+def _sqlite_foreign_keys(connection, *, on: bool) -> None:
+    """Switch SQLite's foreign key enforcement for the whole run.
+
+    SQLite alters a column by copying the table into a new one and dropping the old (Alembic's
+    batch mode); with enforcement on, that drop is a DELETE that cascades into every referencing
+    table (a rebuilt ``user`` would take the memberships with it). Off during the run, as in
+    SQLite's own procedure ("Making Other Kinds Of Table Schema Changes"), then checked with
+    ``PRAGMA foreign_key_check`` before it goes back on. The PRAGMA is ignored inside a
+    transaction, so it is set on the driver's connection between transactions.
+    """
+    raw = connection.connection.dbapi_connection
+    if raw.in_transaction:
+        raw.execute("COMMIT")
+    if on:
+        broken = raw.execute("PRAGMA foreign_key_check").fetchall()
+        if broken:
+            raise RuntimeError(f"foreign keys broken by the migration: {broken[:5]}")
+    raw.execute(f"PRAGMA foreign_keys={'ON' if on else 'OFF'}")
+
+
 def run_migrations_online():
     """Run migrations in 'online' mode.
 
@@ -110,6 +130,8 @@ def run_migrations_online():
             # schema at head and do nothing (PostgreSQL docs, "Advisory Lock Functions").
             connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
             connection.commit()  # the lock outlives this transaction; Alembic starts its own
+        if connection.dialect.name == "sqlite":
+            _sqlite_foreign_keys(connection, on=False)
         try:
             context.configure(
                 connection=connection,
@@ -120,6 +142,8 @@ def run_migrations_online():
             with context.begin_transaction():
                 context.run_migrations()
         finally:
+            if connection.dialect.name == "sqlite":
+                _sqlite_foreign_keys(connection, on=True)
             if serialised:
                 connection.rollback()  # a failed migration leaves its transaction aborted
                 connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": MIGRATION_LOCK_KEY})
