@@ -126,6 +126,8 @@ class Config:
     PUBLIC_FRAME_ANCESTORS = os.environ.get("PUBLIC_FRAME_ANCESTORS", "'self'")
     # A confirmation link works until this many days after the appointment (then 410 Gone).
     CONFIRMATION_LINK_DAYS = int(os.environ.get("CONFIRMATION_LINK_DAYS", "30"))
+    # A client's "Manage booking" link works until this many days after the appointment ends.
+    MANAGE_LINK_DAYS_AFTER = int(os.environ.get("MANAGE_LINK_DAYS_AFTER", "7"))
     WTF_CSRF_TIME_LIMIT = None  # a booking page left open over lunch must still submit
     MAX_CONTENT_LENGTH = 256 * 1024
     # E-mail (app/integrations/smtp.py): smtp://user:pass@host:587?starttls=1 or smtps://...:465;

@@ -25,8 +25,17 @@ from sqlalchemy import select
 
 from app.domain.booking_state import BookingStatus
 from app.extensions import db
-from app.models import Business, Service, StaffMember, User, utcnow
-from app.services import availability_service, booking_emails, booking_events, booking_service, business_service, reminders, request_expiry
+from app.models import Booking, Business, Service, StaffMember, User, utcnow
+from app.services import (
+    availability_service,
+    booking_emails,
+    booking_events,
+    booking_service,
+    business_service,
+    client_self_service,
+    reminders,
+    request_expiry,
+)
 from app.services.booking_service import BookingRequest
 
 SLUG = "swim-school-pro"
@@ -92,6 +101,7 @@ BOOKINGS = [
     DemoBooking("Group Class", 2, "Oliver Smith", "oliver@example.com", None, True, staff="Alex"),
     DemoBooking("Group Class", 2, "Amelia Jones", "amelia@example.com", "+44 7911 123456", True, staff="Alex"),
     DemoBooking("Group Class", 2, "Harry Brown", None, "+44 7400 123456", True, staff="Alex"),
+    # Three days ahead, well before the 12-hour limit on changes: its manage link can reschedule and cancel.
     DemoBooking("Assessment", 3, "Isla Wilson", "isla@example.com", None, True, staff="Sam"),
     DemoBooking("Private Swimming Lesson", 2, "Noah Taylor", "noah@example.com", None, False, "First lesson, a bit nervous."),
     DemoBooking("Assessment", 4, "Ava Davies", "ava@example.com", "+44 7946 000123", False, staff="Sam"),
@@ -185,6 +195,21 @@ def create_demo(now: datetime | None = None) -> tuple[Business, bool]:
     return business, True
 
 
+#: The demo booking whose manage link ``flask demo`` prints (the client's side of self-service).
+MANAGE_LINK_CLIENT = "isla@example.com"
+
+
+def demo_manage_url(business: Business) -> str | None:
+    """The manage link of the demo's :data:`MANAGE_LINK_CLIENT` booking, if it is still pending
+    or confirmed (None once it changed or was never placed)."""
+    booking = db.session.scalar(
+        select(Booking).where(Booking.business_id == business.id, Booking.client_email == MANAGE_LINK_CLIENT).order_by(Booking.id)
+    )
+    if booking is None or booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
+        return None
+    return client_self_service.manage_url(booking)
+
+
 @click.command("demo")
 @with_appcontext
 def demo_command() -> None:
@@ -198,3 +223,5 @@ def demo_command() -> None:
     click.echo(f"  Booking link: {base}/book/{business.slug}")
     click.echo(f"  Dashboard:    {base}/dashboard/")
     click.echo(f"  Owner login:  {OWNER_EMAIL} / {OWNER_PASSWORD}")
+    if manage := demo_manage_url(business):
+        click.echo(f"  A client's manage link (Isla Wilson's booking): {manage}")

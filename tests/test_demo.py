@@ -106,3 +106,19 @@ def test_demo_with_smtp_configured_sends_nothing(runner, app, db):
         assert booking_events.subscribers(app) == subscribers_before  # switched back on
     finally:
         smtp.stop()
+
+
+def test_demo_prints_a_client_manage_link_that_works(runner, client):
+    import re
+
+    output = runner.invoke(args=["demo"]).output
+    match = re.search(r"A client's manage link \(Isla Wilson's booking\): http://localhost(/book/swim-school-pro/manage/\S+)", output)
+    assert match, output
+    page = client.get(match.group(1))
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    assert "Assessment" in body and "Sam" in body
+    assert "You can reschedule or cancel online until 12 hours before your appointment." in body
+    assert client.get(match.group(1) + "/reschedule").status_code == 200
+    again = runner.invoke(args=["demo"]).output
+    assert match.group(0) in again  # printed again on a second run

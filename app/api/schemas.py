@@ -278,6 +278,10 @@ class SettingsOut(BaseModel):
     auto_approve_returning_clients: bool
     max_advance_booking_days: int
     min_advance_booking_hours: int
+    clients_can_reschedule: bool = Field(description="Clients may move their booking with its manage link.")
+    client_reschedule_notice_hours: int = Field(description="Until how many hours before the start (0 = until it starts).")
+    clients_can_cancel: bool = Field(description="Clients may cancel their confirmed booking with its manage link (a request can always be withdrawn).")
+    client_cancel_notice_hours: int = Field(description="Until how many hours before the start (0 = until it starts).")
 
 
 class SettingsUpdate(Strict):
@@ -290,6 +294,10 @@ class SettingsUpdate(Strict):
     auto_approve_returning_clients: bool | None = None
     max_advance_booking_days: Annotated[Int, Field(ge=1, le=730)] | None = None
     min_advance_booking_hours: Annotated[Int, Field(ge=0, le=24 * 90)] | None = None
+    clients_can_reschedule: bool | None = None
+    client_reschedule_notice_hours: Annotated[Int, Field(ge=0, le=24 * 30)] | None = None
+    clients_can_cancel: bool | None = None
+    client_cancel_notice_hours: Annotated[Int, Field(ge=0, le=24 * 30)] | None = None
 
 
 class LinkOut(BaseModel):

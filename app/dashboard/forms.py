@@ -38,12 +38,24 @@ def _in_years(form, field):
         raise StopValidation(f"Pick a date between the years {MIN_YEAR} and {MAX_YEAR}.")
 
 
-def _int(label, lo, hi, required=True, **kw):
+def _int(label, lo, hi, required=True, if_posted=False, **kw):
+    """An integer field from ``lo`` to ``hi``; ``if_posted``: a form that does not post it at all
+    leaves it unvalidated (``data`` None), one that posts it blank is told to fill it in."""
     first = InputRequired(f"Enter a whole number from {lo} to {hi}.") if required else Optional()
-    return IntegerField(label, validators=[first, NumberRange(lo, hi, f"Enter a whole number from {lo} to {hi}.")], **kw)
+    validators = [first, NumberRange(lo, hi, f"Enter a whole number from {lo} to {hi}.")]
+    if if_posted:
+        validators.insert(0, _skip_unless_posted)
+    return IntegerField(label, validators=validators, **kw)
+
+
+def _skip_unless_posted(form, field):
+    if not field.raw_data:
+        raise StopValidation()
 
 
 # ------------------------------------------------------------------ settings and profile
+
+CLIENT_NOTICE_MAX_HOURS = 720  # 30 days: how long before the start online changes may close
 
 class LinkForm(FlaskForm):
     is_active = BooleanField("Booking link is on (clients can book)")
@@ -114,6 +126,15 @@ class SettingsForm(FlaskForm):
     reminder_offsets_minutes = OffsetsField(
         "Send reminders before the appointment", description="e.g. 24h, 1h (up to 5; blank for none)."
     )
+    clients_can_reschedule = BooleanField("Clients can reschedule online")
+    client_reschedule_notice_hours = _int(
+        "Online rescheduling closes (hours before the start)", 0, CLIENT_NOTICE_MAX_HOURS, if_posted=True
+    )
+    clients_can_cancel = BooleanField("Clients can cancel online")
+    client_cancel_notice_hours = _int("Online cancelling closes (hours before the start)", 0, CLIENT_NOTICE_MAX_HOURS, if_posted=True)
+
+    #: Settings an older form (or a script) may not post at all: then they keep their values.
+    CLIENT_CHANGE_FIELDS = ("clients_can_reschedule", "client_reschedule_notice_hours", "clients_can_cancel", "client_cancel_notice_hours")
 
     FIELDS = (
         "requires_approval",
@@ -123,6 +144,10 @@ class SettingsForm(FlaskForm):
         "max_advance_booking_days",
         "min_advance_booking_hours",
         "reminder_offsets_minutes",
+        "clients_can_reschedule",
+        "client_reschedule_notice_hours",
+        "clients_can_cancel",
+        "client_cancel_notice_hours",
     )
 
 

@@ -6,13 +6,18 @@ with a flash, or the page again with the message.
 """
 from __future__ import annotations
 
-from flask import flash, request
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import flash, redirect, request, url_for
 
 from app.dashboard import bp
 from app.dashboard.common import BOOKINGS_CHANGED, actor, back, current_business
 from app.dashboard.forms import BookingFilterForm, ReasonForm
+from app.domain.booking_events import BookingEvent
 from app.domain.booking_state import BookingStatus
-from app.services import booking_queries, booking_service
+from app.models import ActorKind, Booking
+from app.services import booking_queries, booking_service, client_self_service
 from app.services.booking_queries import BookingFilter
 from app.services.errors import Conflict, SlotUnavailable, ValidationFailed
 from app.web import render, wants_fragment
@@ -104,8 +109,50 @@ def bookings():
     return render("dashboard/bookings.html", block="results", status=status, form=form, bookings=results, row_errors={})
 
 
+@dataclass(frozen=True)
+class HistoryRow:
+    """One line of a booking's history: when (UTC), what happened, who did it."""
+
+    at: datetime
+    what: str
+    who: str
+    moved_from: datetime | None = None  # a reschedule: the old start (UTC)
+    moved_to: datetime | None = None
+
+
+def _who(entry) -> str:
+    if entry.actor_kind == ActorKind.CLIENT:
+        return "the client"
+    if entry.actor_kind == ActorKind.OWNER:
+        return (entry.actor.name or entry.actor.email) if entry.actor is not None else "someone of the business"
+    return "Flowkey (automatic)"
+
+
+def history(booking: Booking) -> list[HistoryRow]:
+    """The booking's audit rows, oldest first, as the detail page shows them."""
+    rows = []
+    for e in booking.events:
+        if e.from_status and e.from_status != e.to_status:
+            what = f"{e.from_status.label} → {e.to_status.label}"
+        else:
+            what = "rescheduled" if e.event == BookingEvent.RESCHEDULED else e.to_status.label
+        if e.note and e.note != what:
+            what = f"{what} — {e.note}"
+        data = e.data or {}
+        moved = e.event == BookingEvent.RESCHEDULED and data.get("from_start") and data.get("to_start")
+        rows.append(HistoryRow(
+            at=e.created_at, what=what, who=_who(e),
+            moved_from=datetime.fromisoformat(data["from_start"]) if moved else None,
+            moved_to=datetime.fromisoformat(data["to_start"]) if moved else None,
+        ))
+    return rows
+
+
 def _detail_page(booking, status: int = 200, error: str | None = None, form=None):
-    return render("dashboard/booking_detail.html", status=status, booking=booking, error=error, form=form)
+    return render(
+        "dashboard/booking_detail.html", status=status, booking=booking, error=error, form=form, history=history(booking),
+        manage_url=client_self_service.manage_url(booking) if booking.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED) else None,
+    )
 
 
 @bp.get("/bookings/<int:booking_id>")
@@ -118,3 +165,15 @@ def booking_cancel(booking_id: int):
     return _reasoned_action(
         booking_id, "dashboard/_booking_row.html", booking_service.cancel, "Cancelled {b.client_name}'s booking ({b.reference})."
     )
+
+
+@bp.post("/bookings/<int:booking_id>/revoke-links")
+def booking_revoke_links(booking_id: int):
+    """Replace the booking's manage secret: every manage link the client has stops working."""
+    booking = booking_service.revoke_client_links(current_business(), booking_id)
+    flash(
+        f"The client's links to {booking.reference} no longer work. E-mails from now on carry a new one; "
+        "you can also send them the link below.",
+        "success",
+    )
+    return redirect(url_for("dashboard.booking_detail", booking_id=booking.id), code=303)

@@ -52,6 +52,13 @@ def settings_save():
             fields = {name: getattr(form, name).data for name in SettingsForm.FIELDS}
             if fields.get("reminder_offsets_minutes") is None:  # not posted (an older form): keep them
                 fields.pop("reminder_offsets_minutes", None)
+            notices = ("client_reschedule_notice_hours", "client_cancel_notice_hours")
+            if all(fields.get(name) is None for name in notices):  # no "changes by clients" part: keep them
+                for name in SettingsForm.CLIENT_CHANGE_FIELDS:
+                    fields.pop(name, None)
+            for name in notices:
+                if fields.get(name) is None:
+                    fields.pop(name, None)
             business_service.update_settings(business, **fields)
         except ValidationFailed as exc:
             form_errors_from(exc.fields, form)

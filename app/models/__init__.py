@@ -1,6 +1,6 @@
 """SQLAlchemy 2.0 typed models. Every instant is stored as UTC (``DateTime(timezone=True)``)."""
 from app.models.base import utcnow
-from app.models.booking import Booking, BookingAuditEntry, BookingStatus, Client
+from app.models.booking import ActorKind, Booking, BookingAuditEntry, BookingStatus, Client
 from app.models.business import (
     Business,
     BookingSettings,
@@ -17,6 +17,7 @@ from app.models.connection import Connection, ConnectionKind, ConnectionStatus
 from app.models.idempotency import BookingIdempotencyKey
 
 __all__ = [
+    "ActorKind",
     "ApiKey",
     "Booking",
     "BookingAuditEntry",

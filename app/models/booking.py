@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import enum
+import secrets
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -17,6 +19,23 @@ if TYPE_CHECKING:
 
 _status_type = Enum(BookingStatus, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
 event_type = Enum(BookingEvent, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class ActorKind(str, enum.Enum):
+    """Who made a booking change: the client (booking online, the manage link), someone of the
+    business (dashboard or API), or Flowkey itself (a request expiring)."""
+
+    CLIENT = "client"
+    OWNER = "owner"
+    SYSTEM = "system"
+
+
+_actor_kind_type = Enum(ActorKind, native_enum=False, length=10, values_callable=lambda e: [m.value for m in e])
+
+
+def new_manage_secret() -> str:
+    """A fresh per-booking secret for its manage links (256 random bits, URL-safe text)."""
+    return secrets.token_urlsafe(32)
 
 
 class Client(db.Model):
@@ -78,6 +97,9 @@ class Booking(db.Model):
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     # RFC 5545 SEQUENCE of the calendar event; bumped on every significant change.
     sequence: Mapped[int] = mapped_column(Integer, default=0)
+    # Every manage link of the booking is tied to this secret: replacing it revokes them all
+    # (app.services.client_self_service).
+    manage_secret: Mapped[str] = mapped_column(String(64), default=new_manage_secret)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
@@ -109,8 +131,11 @@ class BookingAuditEntry(db.Model):
     from_status: Mapped[BookingStatus | None] = mapped_column(_status_type)
     to_status: Mapped[BookingStatus] = mapped_column(_status_type)
     actor_user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    # Who made the change; ``actor_user_id`` names the person when it was someone of the business.
+    actor_kind: Mapped[ActorKind] = mapped_column(_actor_kind_type, default=ActorKind.SYSTEM)
     note: Mapped[str] = mapped_column(Text, default="")
     data: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     booking: Mapped[Booking] = relationship(back_populates="events")
+    actor: Mapped["User | None"] = relationship(viewonly=True)

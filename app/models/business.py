@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     Time,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -69,7 +70,7 @@ class Business(db.Model):
 
 class BookingSettings(db.Model):
     """Per-business booking link settings: approval, buffer, request expiry, on/off, the booking
-    window and the client reminders."""
+    window, the client reminders and what clients may change themselves."""
 
     __tablename__ = "booking_settings"
 
@@ -84,6 +85,12 @@ class BookingSettings(db.Model):
     min_advance_booking_hours: Mapped[int] = mapped_column(Integer, default=2)
     # Reminder e-mails to the client this many minutes before the start.
     reminder_offsets_minutes: Mapped[list[int]] = mapped_column(JSON, default=lambda: [1440, 60], server_default="[1440, 60]")
+    # What clients may change themselves through their booking's manage link, and until how many
+    # hours before the start (0 = until the start). A request can always be withdrawn.
+    clients_can_reschedule: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    clients_can_cancel: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    client_reschedule_notice_hours: Mapped[int] = mapped_column(Integer, default=12, server_default="12")
+    client_cancel_notice_hours: Mapped[int] = mapped_column(Integer, default=12, server_default="12")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -31,16 +31,24 @@ EVENTS: dict[BookingEvent, tuple[str, ...]] = {
     E.REJECTED: ("rejected",),
     E.CANCELLED: ("cancelled", "owner_cancelled"),
     E.EXPIRED: ("expired", "owner_expired"),
-    E.RESCHEDULED: ("rescheduled",),
+    E.RESCHEDULED: ("rescheduled", "owner_rescheduled"),
 }
+
+#: A request the client moved themselves: they get it acknowledged at its new time, and the owner
+#: is told it is back in the queue.
+CLIENT_MOVED_REQUEST = ("request_received", "owner_rescheduled")
 
 
 def on_booking_event(change: BookingChange) -> None:
     """Booking-event subscriber: record the e-mails ``change.event`` implies.
 
-    A rescheduled request sends nothing: the client's calendar has no event yet, and the
-    confirmation they get on approval carries the new time."""
+    A request the owner rescheduled sends nothing: the client's calendar has no event yet, and
+    the confirmation they get on approval carries the new time. A request the client moved
+    themselves sends :data:`CLIENT_MOVED_REQUEST`."""
     if change.event == E.RESCHEDULED and change.booking.status != BookingStatus.CONFIRMED:
+        if change.by_client:
+            for template in _wanted(change.booking, CLIENT_MOVED_REQUEST, by_owner=False):
+                record_booking_email(change.booking, template)
         return
     if change.event in EVENTS:
         record_booking_emails(change.booking, change.event, by_owner=change.by_owner)
@@ -81,6 +89,11 @@ def record_booking_emails(booking: Booking, event: BookingEvent | str, *, by_own
     event = BookingEvent(event)
     if event not in EVENTS:
         raise ValueError(f"booking event {event.value!r} sends no e-mail")
-    templates = [t for t in EVENTS[event] if not (by_owner and TEMPLATES[t].audience == OWNER)]
-    templates = [t for t in templates if TEMPLATES[t].audience != OWNER or notifications.owners_want_email(booking.business_id, t)]
-    return [record_booking_email(booking, t) for t in templates]
+    return [record_booking_email(booking, t) for t in _wanted(booking, EVENTS[event], by_owner=by_owner)]
+
+
+def _wanted(booking: Booking, templates: tuple[str, ...], *, by_owner: bool) -> list[str]:
+    """``templates`` less the owner ones the owner does not get: their own change (``by_owner``),
+    or one every owner turned e-mail off for."""
+    templates = [t for t in templates if not (by_owner and TEMPLATES[t].audience == OWNER)]
+    return [t for t in templates if TEMPLATES[t].audience != OWNER or notifications.owners_want_email(booking.business_id, t)]

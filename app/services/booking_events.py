@@ -22,7 +22,7 @@ from flask import Flask, current_app
 from app.domain.booking_events import BookingEvent
 from app.domain.booking_state import BookingStatus
 from app.extensions import db
-from app.models import Booking, BookingAuditEntry, User, utcnow
+from app.models import ActorKind, Booking, BookingAuditEntry, User, utcnow
 
 _EXTENSION = "flowkey_booking_subscribers"
 
@@ -35,7 +35,8 @@ class BookingChange:
     ``previous_status`` its status before (None on creation); ``actor`` the dashboard/API user
     who made it (None for the client or the system); ``now`` the aware UTC instant of the change;
     ``details`` the event's facts (e.g. ``from_start``/``to_start`` for a reschedule), as stored
-    in the audit row."""
+    in the audit row; ``actor_kind`` who made it: the client (booking online, the manage link),
+    the owner's side, or the system."""
 
     booking: Booking
     event: BookingEvent
@@ -43,11 +44,17 @@ class BookingChange:
     actor: User | None
     now: datetime
     details: dict[str, Any] = field(default_factory=dict)
+    actor_kind: ActorKind = ActorKind.SYSTEM
 
     @property
     def by_owner(self) -> bool:
         """True when someone of the business made the change (they need no e-mail about it)."""
         return self.actor is not None
+
+    @property
+    def by_client(self) -> bool:
+        """True when the client made the change themselves (booking online, the manage link)."""
+        return self.actor_kind == ActorKind.CLIENT
 
     @property
     def left_pending(self) -> bool:
@@ -84,6 +91,7 @@ def emit(
     *,
     previous_status: BookingStatus | None,
     actor: User | None = None,
+    actor_kind: ActorKind | None = None,
     now: datetime | None = None,
     note: str = "",
     **details: Any,
@@ -91,10 +99,13 @@ def emit(
     """Announce ``event`` for ``booking`` inside the current transaction (no commit).
 
     Call it after applying the change to the row. Writes one audit row (event, ``previous_status``
-    -> ``booking.status``, ``actor``, ``note``, ``details`` as JSON), flushes so the booking has
-    an id, then calls every subscriber with a :class:`BookingChange`. Returns the change.
+    -> ``booking.status``, ``actor``, ``actor_kind``, ``note``, ``details`` as JSON), flushes so
+    the booking has an id, then calls every subscriber with a :class:`BookingChange`. Returns the
+    change. ``actor_kind`` defaults to the owner's side when there is an ``actor``, else the system.
     Raises whatever a subscriber raises (the caller's transaction is then rolled back)."""
     now = now or utcnow()
+    if actor_kind is None:
+        actor_kind = ActorKind.OWNER if actor is not None else ActorKind.SYSTEM
     db.session.add(
         BookingAuditEntry(
             booking=booking,
@@ -102,13 +113,14 @@ def emit(
             from_status=previous_status,
             to_status=booking.status,
             actor_user_id=actor.id if actor else None,
+            actor_kind=actor_kind,
             note=note,
             data=details,
             created_at=now,
         )
     )
     db.session.flush()
-    change = BookingChange(booking, event, previous_status, actor, now, details)
+    change = BookingChange(booking, event, previous_status, actor, now, details, actor_kind)
     for subscriber in list(subscribers()):
         subscriber(change)
     return change

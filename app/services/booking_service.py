@@ -24,8 +24,9 @@ from sqlalchemy.exc import IntegrityError
 from app.domain.booking_events import BookingEvent, created_event, move_event
 from app.domain.booking_state import BookingStatus, IllegalTransition, transition
 from app.extensions import db
-from app.models import Booking, BookingIdempotencyKey, Business, Client, Service, User, utcnow
-from app.services import availability_service, booking_events
+from app.models import ActorKind, Booking, BookingIdempotencyKey, Business, Client, Service, User, utcnow
+from app.models.booking import new_manage_secret
+from app.services import availability_service, booking_events, client_self_service
 from app.services.business_service import require_single_line
 from app.services.errors import (
     BookingClosed,
@@ -249,8 +250,8 @@ def create_booking(business: Business, request: BookingRequest, now: datetime | 
             if request.idempotency_key:
                 _record_idempotency_key(business_id, request.idempotency_key, fingerprint, booking, now)
             booking_events.emit(
-                booking, created_event(booking.status), previous_status=None, now=now, note="booked online",
-                auto_approved=bool(settings.requires_approval and not needs_approval),
+                booking, created_event(booking.status), previous_status=None, actor_kind=ActorKind.CLIENT, now=now,
+                note="booked online", auto_approved=bool(settings.requires_approval and not needs_approval),
             )
     except _SlotTaken:
         raise SlotUnavailable(
@@ -300,8 +301,12 @@ def _locked(business: Business, booking_id: int, extra_staff: Iterable[int] = ()
         yield booking
 
 
-def _move(booking: Booking, target: BookingStatus, *, actor: User | None, now: datetime, note: str = "", **fields) -> None:
-    """Move ``booking`` to ``target``, set ``fields`` on it, and emit the move's event.
+def _move(
+    booking: Booking, target: BookingStatus, *, actor: User | None, now: datetime, note: str = "",
+    actor_kind: ActorKind | None = None, **fields,
+) -> None:
+    """Move ``booking`` to ``target``, set ``fields`` on it, and emit the move's event
+    (``actor_kind`` as for :func:`app.services.booking_events.emit`).
     Raises :class:`Conflict` for a move the state machine does not allow."""
     current = booking.status
     try:
@@ -311,7 +316,9 @@ def _move(booking: Booking, target: BookingStatus, *, actor: User | None, now: d
     booking.status = target
     for name, value in fields.items():
         setattr(booking, name, value)
-    booking_events.emit(booking, move_event(current, target), previous_status=current, actor=actor, now=now, note=note)
+    booking_events.emit(
+        booking, move_event(current, target), previous_status=current, actor=actor, actor_kind=actor_kind, now=now, note=note
+    )
 
 
 def _expired_request(booking: Booking, now: datetime) -> bool:
@@ -423,18 +430,22 @@ def _where_it_is(booking: Booking):
     return lambda slot: slot.start == start and slot.staff_id == staff_id
 
 
-def reschedule_slots(business: Business, booking: Booking, local_date, staff_id: int | None = None, now: datetime | None = None):
+def reschedule_slots(
+    business: Business, booking: Booking, local_date, staff_id: int | None = None, now: datetime | None = None,
+    *, window: availability_service.engine.BookingWindow | None = None,
+):
     """Where ``booking`` could move on ``local_date`` (a date in the business's zone).
 
     Returns ``{staff_id: [Slot, ...]}`` for each active staff member offering the booking's
     service (only ``staff_id`` when given), each slot free for the booking's seats when the
-    booking itself is not counted, minimum notice ignored (the owner decides), nothing in the
-    past. The booking's own current slot (same start and staff) is left out. Read-only.
+    booking itself is not counted, minimum notice ignored (the owner decides; ``window`` other
+    than the owner's for the client's own moves), nothing in the past. The booking's own current
+    slot (same start and staff) is left out. Read-only.
     """
     now = now or utcnow()
     per_staff = availability_service.slots_per_staff(
         business, booking.service, local_date, local_date, now=now, staff_id=staff_id,
-        exclude_booking_id=booking.id, window=_owner_window(business.settings),
+        exclude_booking_id=booking.id, window=window or _owner_window(business.settings),
     )
     here = _where_it_is(booking)
     return {
@@ -506,11 +517,16 @@ def reschedule(
 
 def _reschedule_locked(
     business: Business, booking: Booking, new_start: datetime, staff_id: int | None, actor: User | None, now: datetime,
+    *, by_client: bool = False,
 ) -> None:
-    """The locked part of :func:`reschedule`; raises :class:`_SlotTaken` when the time is not free."""
+    """The locked part of :func:`reschedule` (and of :func:`client_reschedule` with
+    ``by_client``: the client's policy re-checked under the lock, the business's booking window,
+    a fresh expiry for a request); raises :class:`_SlotTaken` when the time is not free."""
     settings = business.settings
     with _locked(business, booking.id, [staff_id] if staff_id is not None else []) as booking:
         target_staff = staff_id if staff_id is not None else booking.staff_id
+        if by_client:
+            client_self_service.require_allowed(booking, settings, client_self_service.RESCHEDULE, now)
         if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
             raise Conflict(f"This booking is {booking.status.label}; only requests and confirmed bookings can be rescheduled.")
         if _expired_request(booking, now):
@@ -520,7 +536,8 @@ def _reschedule_locked(
         if new_start == booking.start_at and target_staff == booking.staff_id:
             return
         local_date = new_start.astimezone(ZoneInfo(business.timezone)).date()
-        free = reschedule_slots(business, booking, local_date, staff_id=target_staff, now=now).get(target_staff, [])
+        window = availability_service.booking_window(settings) if by_client else None
+        free = reschedule_slots(business, booking, local_date, staff_id=target_staff, now=now, window=window).get(target_staff, [])
         slot = next((s for s in free if s.start == new_start), None)
         if slot is None:
             raise _SlotTaken(target_staff)
@@ -530,9 +547,130 @@ def _reschedule_locked(
             booking.staff = availability_service.eligible_staff(booking.service, target_staff)[0]
         booking.buffer_before_minutes, booking.buffer_after_minutes = booking.service.buffers(settings)
         booking.sequence += 1
-        if booking.status == BookingStatus.PENDING and booking.expires_at is not None and slot.start < booking.expires_at:
+        if by_client and booking.status == BookingStatus.PENDING:
+            # Back to the queue: the owner gets a whole expiry period to answer the new time.
+            booking.expires_at = min(now + timedelta(hours=settings.booking_expiry_hours), slot.start)
+        elif booking.status == BookingStatus.PENDING and booking.expires_at is not None and slot.start < booking.expires_at:
             booking.expires_at = slot.start  # a request cannot hold a slot past the slot
         booking_events.emit(
-            booking, BookingEvent.RESCHEDULED, previous_status=booking.status, actor=actor, now=now, note="rescheduled",
+            booking, BookingEvent.RESCHEDULED, previous_status=booking.status, actor=actor,
+            actor_kind=ActorKind.CLIENT if by_client else None, now=now, note="rescheduled",
             from_start=before[0].isoformat(), to_start=slot.start.isoformat(), from_staff_id=before[1], to_staff_id=target_staff,
         )
+
+
+# ------------------------------------------------------------------ changes by the client (the manage link)
+
+def client_staff_id(booking: Booking) -> int | None:
+    """Whose time a client's reschedule of ``booking`` takes: the same staff member while they
+    still offer the service, else None (any staff member who does)."""
+    return booking.staff_id if availability_service.eligible_staff(booking.service, booking.staff_id) else None
+
+
+def client_reschedule_slots(business: Business, booking: Booking, start_date, end_date, now: datetime | None = None):
+    """The free times a client may move ``booking`` to, for local dates (business zone)
+    ``start_date..end_date`` inclusive: the booking's service with the same staff member where
+    possible (:func:`client_staff_id`), as the public page offers them (the business's minimum
+    notice and advance limit; pending requests holding), free for the booking's seats when the
+    booking itself is not counted, in the future, the booking's current time left out.
+    Returns the slots merged across staff members (:func:`app.domain.availability.merge_slots`),
+    sorted by start. Read-only."""
+    now = now or utcnow()
+    per_staff = availability_service.slots_per_staff(
+        business, booking.service, start_date, end_date, now=now, staff_id=client_staff_id(booking),
+        exclude_booking_id=booking.id, window=availability_service.booking_window(business.settings),
+    )
+    here = _where_it_is(booking)
+    return availability_service.engine.merge_slots(
+        {sid: [s for s in free if s.available_spots >= booking.seats and s.start > now and not here(s)] for sid, free in per_staff.items()}
+    )
+
+
+def client_reschedule(business: Business, booking_id: int, new_start: datetime, *, now: datetime | None = None) -> Booking:
+    """The client moves their own booking to ``new_start`` (an aware instant) through its manage link.
+
+    The same move as :func:`reschedule` (one unit of work under the staff locks: the old time is
+    freed and the new one taken together; same reference and calendar UID; SEQUENCE + 1;
+    reminders re-timed; the ``rescheduled`` event, its actor the client), with the client's
+    rules: the business's policy (:func:`app.services.client_self_service.client_policy`) is
+    checked under the lock; the new time must be one the public page offers (the business's
+    minimum notice and advance limit); the staff member stays the same where possible
+    (:func:`client_staff_id`); a request awaiting approval stays pending, back in the queue with a
+    fresh expiry (``booking_expiry_hours`` from now, never past its new start).
+
+    Returns the booking. Raises :class:`NotFound`, :class:`ValidationFailed` (naive or past
+    ``new_start``), :class:`~app.services.client_self_service.ChangeNotAllowed` (409: the policy
+    refuses it now), :class:`Conflict` or :class:`SlotUnavailable` with up to 3 nearest times the
+    client could take instead.
+    """
+    now = now or utcnow()
+    if new_start.tzinfo is None or new_start.utcoffset() is None:
+        raise ValidationFailed("Give the new time with its UTC offset.", {"start": "Include a UTC offset, e.g. +01:00."})
+    try:
+        new_start = new_start.astimezone(availability_service.engine.UTC)
+    except OverflowError:
+        raise ValidationFailed("That time is out of range.", {"start": "Pick one of the free times."}) from None
+    booking = get_booking(business, booking_id)
+    client_self_service.require_allowed(booking, business.settings, client_self_service.RESCHEDULE, now)  # again under the lock
+    staff_id = client_staff_id(booking)
+    if staff_id is None:
+        # Their staff member no longer offers the service: whoever is free then, as a new booking would.
+        local_date = new_start.astimezone(ZoneInfo(business.timezone)).date()
+        slot = next((s for s in client_reschedule_slots(business, booking, local_date, local_date, now) if s.start == new_start), None)
+        staff_id = slot.staff_id if slot is not None else None
+    try:
+        if staff_id is None:
+            raise _SlotTaken
+        _reschedule_locked(business, booking, new_start, staff_id, None, now, by_client=True)
+    except _SlotTaken:
+        raise SlotUnavailable(
+            "That time is no longer free. Please pick another.", client_alternatives(business, booking, new_start, now)
+        ) from None
+    return booking
+
+
+def client_alternatives(business: Business, booking: Booking, around: datetime, now: datetime | None = None):
+    """Up to 3 free times nearest ``around`` that the client could move ``booking`` to (as
+    :func:`client_reschedule_slots` offers them), in time order. Read-only."""
+    return availability_service.nearest_alternatives(
+        business, booking.service, around, now, staff_id=client_staff_id(booking), seats=booking.seats,
+        exclude_booking_id=booking.id, skip=_where_it_is(booking),
+    )
+
+
+def client_cancel(business: Business, booking_id: int, reason: str | None = None, *, now: datetime | None = None) -> Booking:
+    """The client cancels their confirmed booking, or withdraws their request, through its
+    manage link; ``reason`` is optional.
+
+    Under the booking's lock: the policy is checked (:func:`app.services.client_self_service.require_allowed`;
+    a request can always be withdrawn), the booking becomes ``cancelled`` with the reason (None
+    when blank) and SEQUENCE + 1 (calendars apply the CANCEL), and the ``cancelled`` event is
+    emitted with the client as its actor: the client gets the cancellation (with the iTIP CANCEL
+    for a booking their calendar has), the owner an e-mail and an in-app notification per their
+    preferences, reminders and the request's expiry are retired. Returns the booking.
+    Raises :class:`NotFound`, :class:`ValidationFailed` (reason over 2000 characters),
+    :class:`~app.services.client_self_service.ChangeNotAllowed` (409).
+    """
+    reason = (reason or "").strip() or None
+    if reason is not None and len(reason) > 2000:
+        raise ValidationFailed("Please keep the reason under 2000 characters.", {"reason": "At most 2000 characters."})
+    now = now or utcnow()
+    with _locked(business, booking_id) as booking:
+        client_self_service.require_allowed(booking, business.settings, client_self_service.CANCEL, now)
+        withdrawn = booking.status == BookingStatus.PENDING
+        _move(
+            booking, BookingStatus.CANCELLED, actor=None, actor_kind=ActorKind.CLIENT, now=now,
+            note=reason or ("request withdrawn" if withdrawn else "cancelled online"),
+            cancellation_reason=reason, sequence=booking.sequence + 1,
+        )
+    return booking
+
+
+def revoke_client_links(business: Business, booking_id: int) -> Booking:
+    """Replace the booking's manage secret, so every manage link already sent stops working
+    (410); later e-mails and the confirmation page carry a new one. Commits. Raises :class:`NotFound`."""
+    booking = get_booking(business, booking_id)
+    with unit_of_work():
+        db.session.refresh(booking)
+        booking.manage_secret = new_manage_secret()
+    return booking

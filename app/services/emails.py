@@ -19,13 +19,15 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
 
-from app.domain.booking_state import BookingStatus
+from app.domain.booking_events import BookingEvent
+from app.domain.booking_state import HOLDING_STATUSES, BookingStatus
 from app.domain.colors import email_theme
 from app.extensions import db
 from app.i18n import Language, email_language, format_when
 from app.integrations.mail import OutgoingEmail, mailer_for
 from app.models import Booking, Business, Membership, Role, User, utcnow
 from app.services.calendar_links import google_calendar_url, outlook_calendar_url
+from app.services.client_self_service import manage_url
 from app.services.invitations import CANCEL, REQUEST, build_invitation
 
 CLIENT = "client"
@@ -63,6 +65,7 @@ TEMPLATES: dict[str, Template] = {
         Template("owner_confirmed", OWNER, N_("New booking: %(client)s for %(service)s on %(date)s")),
         Template("owner_cancelled", OWNER, N_("Booking cancelled: %(client)s for %(service)s on %(date)s")),
         Template("owner_expired", OWNER, N_("Request expired unanswered: %(client)s for %(service)s on %(date)s")),
+        Template("owner_rescheduled", OWNER, N_("Booking moved: %(client)s for %(service)s on %(date)s"), None, None, True),
     ]
 }
 
@@ -157,8 +160,22 @@ def _render(booking: Booking, business: Business, spec: Template, language: Lang
         "base_url": base_url,
         "reason": booking.rejection_reason if template == "rejected" else booking.cancellation_reason,
         "subject": gettext(spec.subject, **fields),
+        # The client's "Manage booking" link, while there is still something to manage.
+        "manage_url": manage_url(booking) if spec.audience == CLIENT and booking.status in HOLDING_STATUSES else None,
     }
+    if template == "owner_rescheduled":
+        context["previous_date"], context["previous_times"] = _previous_time(booking, tz_name, language)
     env = current_app.jinja_env  # not render_template: no request-bound context processors
     text = env.get_template(f"email/{template}.txt").render(**context)
     html = env.get_template(f"email/{template}.html").render(**context)
     return text, html, context["subject"]
+
+
+def _previous_time(booking: Booking, tz_name: str, language: Language) -> tuple[str | None, str | None]:
+    """``(date, times)`` of where ``booking`` was before its latest reschedule (the audit row's
+    ``from_start``; the duration is the booking's), or ``(None, None)`` if it never moved."""
+    moves = [e for e in booking.events if e.event == BookingEvent.RESCHEDULED and (e.data or {}).get("from_start")]
+    if not moves:
+        return None, None
+    start = datetime.fromisoformat(moves[-1].data["from_start"])
+    return format_when(start, start + (booking.end_at - booking.start_at), tz_name, language)

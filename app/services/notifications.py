@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select, update
 
 from app.domain.booking_events import BookingEvent
+from app.domain.booking_state import BookingStatus
 from app.extensions import db
 from app.models import Booking, Membership, Role, User, utcnow
 from app.models.notification import BookingNotification, NotificationPreference
@@ -42,6 +43,7 @@ EVENT_KINDS: tuple[EventKind, ...] = (
     EventKind(E.REJECTED, "Request rejected by someone else", None),
     EventKind(E.CANCELLED, "Booking cancelled", "owner_cancelled"),
     EventKind(E.EXPIRED, "Request expired unanswered", "owner_expired"),
+    EventKind(E.RESCHEDULED, "Booking moved to another time", "owner_rescheduled"),
 )
 KINDS: dict[BookingEvent, EventKind] = {k.type: k for k in EVENT_KINDS}
 _TYPE_OF_TEMPLATE: dict[str, BookingEvent] = {k.email_template: k.type for k in EVENT_KINDS if k.email_template}
@@ -61,10 +63,21 @@ def _when(booking: Booking) -> str:
     return f"{start:%a} {start.day} {start:%b %Y, %H:%M} ({tz})"
 
 
-def _content(booking: Booking, type_: BookingEvent, actor: User | None) -> tuple[str, str]:
-    """(title, message) for the event, with the time in the business's zone."""
+def _content(booking: Booking, type_: BookingEvent, actor: User | None, by_client: bool = False) -> tuple[str, str]:
+    """(title, message) for the event, with the time in the business's zone. ``by_client``: the
+    client made the change themselves (the manage link)."""
     who = (actor.name or actor.email) if actor else None
     what = f"{booking.client_name}'s {booking.service.name} on {_when(booking)}"
+    if type_ == E.RESCHEDULED:
+        pending = " It awaits your approval." if booking.status == BookingStatus.PENDING else ""
+        if by_client:
+            return "Booking moved", f"{booking.client_name} moved their {booking.service.name} to {_when(booking)}.{pending}"
+        return "Booking moved", f"{who or 'Someone'} moved {booking.client_name}'s {booking.service.name} to {_when(booking)}.{pending}"
+    if type_ == E.CANCELLED and by_client:
+        reason = f" Reason: {booking.cancellation_reason}" if booking.cancellation_reason else ""
+        if booking.approved_at is None:
+            return "Request withdrawn", f"{booking.client_name} withdrew their request for {booking.service.name} on {_when(booking)}.{reason}"
+        return "Booking cancelled", f"{booking.client_name} cancelled their {booking.service.name} on {_when(booking)}.{reason}"
     if type_ == E.REQUESTED:
         return "New booking request", f"{booking.client_name} asked for {booking.service.name} on {_when(booking)}."
     if type_ == E.BOOKED:
@@ -84,10 +97,12 @@ def _content(booking: Booking, type_: BookingEvent, actor: User | None) -> tuple
 def on_booking_event(change: BookingChange) -> None:
     """Booking-event subscriber: notify the business's people of the events in :data:`KINDS`."""
     if change.event in KINDS:
-        record_for_booking(change.booking, change.event, actor=change.actor)
+        record_for_booking(change.booking, change.event, actor=change.actor, by_client=change.by_client)
 
 
-def record_for_booking(booking: Booking, type_: BookingEvent | str, *, actor: User | None = None) -> list[BookingNotification]:
+def record_for_booking(
+    booking: Booking, type_: BookingEvent | str, *, actor: User | None = None, by_client: bool = False
+) -> list[BookingNotification]:
     """Add one notification per member (owner or staff) of the booking's business whose in-app
     preference for ``type_`` is on, except ``actor`` (the person who made the change), to the
     current session (no commit). Call it after applying the change (status, reasons).
@@ -111,7 +126,7 @@ def record_for_booking(booking: Booking, type_: BookingEvent | str, *, actor: Us
     user_ids = db.session.scalars(query).all()
     if not user_ids:
         return []
-    title, message = _content(booking, type_, actor)
+    title, message = _content(booking, type_, actor, by_client)
     data = {
         "reference": booking.reference,
         "client_name": booking.client_name,

@@ -129,7 +129,7 @@ def test_uid_stable_and_sequence_increasing_across_confirm_reschedule_cancel(mak
     booking.start_at += timedelta(hours=2)
     booking.end_at += timedelta(hours=2)
     db.session.commit()
-    run_all(record(booking, "rescheduled").values())
+    run_all(record(booking, "rescheduled", by_owner=True).values())
     booking = booking_service.cancel(business, booking.id, None, "Changed my mind")
     run_all(record(booking, "cancelled", by_owner=True).values())
 

@@ -36,6 +36,7 @@ EXPECTED = {
         "owner_confirmed": ("New booking: Ada Lovelace for Private lesson on Monday 7 June 2027", "Ada Lovelace booked Private lesson."),
         "owner_cancelled": ("Booking cancelled: Ada Lovelace for Private lesson on Monday 7 June 2027", "The time is free again."),
         "owner_expired": ("Request expired unanswered: Ada Lovelace for Private lesson on Monday 7 June 2027", "was not answered in time and has expired"),
+        "owner_rescheduled": ("Booking moved: Ada Lovelace for Private lesson on Monday 7 June 2027", "Ada Lovelace moved their booking of Private lesson to the time below."),
     },
     "fr": {
         "date": "lundi 7 juin 2027",
@@ -51,6 +52,7 @@ EXPECTED = {
         "owner_confirmed": ("Nouvelle réservation : Ada Lovelace pour Private lesson le lundi 7 juin 2027", "Ada Lovelace a réservé Private lesson."),
         "owner_cancelled": ("Réservation annulée : Ada Lovelace pour Private lesson le lundi 7 juin 2027", "Le créneau est de nouveau libre."),
         "owner_expired": ("Demande expirée sans réponse : Ada Lovelace pour Private lesson le lundi 7 juin 2027", "n’a pas reçu de réponse à temps"),
+        "owner_rescheduled": ("Réservation déplacée : Ada Lovelace pour Private lesson le lundi 7 juin 2027", "Ada Lovelace a déplacé sa réservation de Private lesson"),
     },
     "de": {
         "date": "Montag, 7. Juni 2027",
@@ -66,6 +68,7 @@ EXPECTED = {
         "owner_confirmed": ("Neue Buchung: Ada Lovelace für Private lesson am Montag, 7. Juni 2027", "Ada Lovelace hat Private lesson gebucht."),
         "owner_cancelled": ("Buchung storniert: Ada Lovelace für Private lesson am Montag, 7. Juni 2027", "Der Termin ist wieder frei."),
         "owner_expired": ("Anfrage unbeantwortet abgelaufen: Ada Lovelace für Private lesson am Montag, 7. Juni 2027", "wurde nicht rechtzeitig beantwortet"),
+        "owner_rescheduled": ("Buchung verschoben: Ada Lovelace für Private lesson am Montag, 7. Juni 2027", "Ada Lovelace hat die Buchung von Private lesson auf den unten genannten Termin verschoben."),
     },
     "es": {
         "date": "lunes, 7 de junio de 2027",
@@ -81,6 +84,7 @@ EXPECTED = {
         "owner_confirmed": ("Nueva reserva: Ada Lovelace para Private lesson el lunes, 7 de junio de 2027", "Ada Lovelace ha reservado Private lesson."),
         "owner_cancelled": ("Reserva cancelada: Ada Lovelace para Private lesson el lunes, 7 de junio de 2027", "El horario vuelve a estar libre."),
         "owner_expired": ("Solicitud caducada sin respuesta: Ada Lovelace para Private lesson el lunes, 7 de junio de 2027", "no se respondió a tiempo y ha caducado"),
+        "owner_rescheduled": ("Reserva cambiada: Ada Lovelace para Private lesson el lunes, 7 de junio de 2027", "Ada Lovelace ha cambiado su reserva de Private lesson al horario indicado abajo."),
     },
 }
 TEMPLATES = sorted(emails.TEMPLATES)
@@ -133,7 +137,7 @@ def test_each_template_in_each_language(speaking, language, template):
     assert f'<html lang="{language}">' in email.html
     assert f"<title>{subject}</title>" in email.html.replace("&#39;", "'")
     if language != "en":  # nothing left in English around the user's own data
-        for english in ("All times are in", "Reference", "Add it to your calendar", "Questions?", "See it in your dashboard"):
+        for english in ("All times are in", "Reference", "Add it to your calendar", "Questions?", "See it in your dashboard", "Manage booking", "Need to"):
             assert english not in email.text
 
 

@@ -158,7 +158,7 @@ def test_unknown_type_is_refused(db, business, lesson):
 def test_preferences_default_to_everything_on(business, owner):
     assert notifications.get_preferences(owner) == {k.type: Channels(True, True) for k in notifications.EVENT_KINDS}
     assert list(notifications.get_preferences(owner)) == [
-        T.REQUESTED, T.BOOKED, T.APPROVED, T.REJECTED, T.CANCELLED, T.EXPIRED,
+        T.REQUESTED, T.BOOKED, T.APPROVED, T.REJECTED, T.CANCELLED, T.EXPIRED, T.RESCHEDULED,
     ]
 
 

@@ -12,6 +12,7 @@ from tests.web.api.support import london
 SETTINGS = {
     "requires_approval": False, "buffer_time_minutes": 15, "booking_expiry_hours": 24, "is_active": True,
     "auto_approve_returning_clients": False, "max_advance_booking_days": 30, "min_advance_booking_hours": 2,
+    "clients_can_reschedule": True, "client_reschedule_notice_hours": 12, "clients_can_cancel": True, "client_cancel_notice_hours": 12,
 }
 
 OWNER_GETS = [
@@ -59,6 +60,10 @@ def test_settings_get_and_put(client, business, auth):
     assert response.status_code == 200
     assert response.json == {**SETTINGS, "requires_approval": True, "buffer_time_minutes": 10}
     assert client.get("/api/booking/settings/", headers=auth).json == response.json
+    changes = {"clients_can_reschedule": False, "client_reschedule_notice_hours": 0, "clients_can_cancel": True, "client_cancel_notice_hours": 48}
+    response = client.put("/api/booking/settings/", json=changes, headers=auth)
+    assert response.status_code == 200
+    assert response.json == {**SETTINGS, "requires_approval": True, "buffer_time_minutes": 10, **changes}
 
 
 @pytest.mark.parametrize(
@@ -66,6 +71,8 @@ def test_settings_get_and_put(client, business, auth):
     [
         ({"buffer_time_minutes": -1}, {"buffer_time_minutes": "Input should be greater than or equal to 0"}),
         ({"max_advance_booking_days": 0}, {"max_advance_booking_days": "Input should be greater than or equal to 1"}),
+        ({"client_cancel_notice_hours": 721}, {"client_cancel_notice_hours": "Input should be less than or equal to 720"}),
+        ({"clients_can_reschedule": "yes"}, {"clients_can_reschedule": "Must be true or false."}),
         ({"requires_approval": "perhaps"}, {"requires_approval": "Must be true or false."}),
         ({"slug": "mine"}, {"slug": "Unknown field."}),
         ([], {"body": "Must be a JSON object."}),

@@ -134,8 +134,8 @@ def test_detail_page_with_history(client, approval, book, logged_in):
     assert "Bring goggles" in body
     history = re.findall(r"<li>\s*<time[^>]*>[^<]*</time>:\s*(.*?)\s*</li>", body, re.S)
     assert [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", h)).strip() for h in history] == [
-        "awaiting approval — booked online",
-        "awaiting approval → confirmed — approved",
+        "awaiting approval — booked online by the client",
+        "awaiting approval → confirmed — approved by Owner 1",
     ]
     assert "by Owner 1" in body or f"by {logged_in.name}" in body
 

@@ -212,6 +212,7 @@ ALL_ON = {
     "rejected__in_app": True,
     "cancelled__email": True, "cancelled__in_app": True,
     "expired__email": True, "expired__in_app": True,
+    "rescheduled__email": True, "rescheduled__in_app": True,
 }
 
 
