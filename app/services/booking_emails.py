@@ -19,7 +19,11 @@ from app.services.booking_events import BookingChange
 from app.services.emails import OWNER, TEMPLATES
 
 JOB_KIND = "booking_email"
+# Workers take "notifications" before "default": a client waiting for their confirmation comes
+# before the owner's copy (the owner also has the in-app bell), so under load clients' e-mails
+# keep their pace and owners' catch up.
 QUEUE = "notifications"
+OWNER_QUEUE = "default"
 
 E = BookingEvent
 
@@ -71,7 +75,7 @@ def record_booking_email(booking: Booking, template: str, *, run_at: datetime | 
         {"booking_id": booking.id, "template": template, "sequence": booking.sequence},
         key=job_key(booking, template, suffix),
         run_at=run_at,
-        queue=QUEUE,
+        queue=OWNER_QUEUE if TEMPLATES[template].audience == OWNER else QUEUE,
         booking_id=booking.id,
         business_id=booking.business_id,
     )

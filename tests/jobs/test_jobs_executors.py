@@ -82,7 +82,8 @@ def test_redis_down_then_back_delivers_each_email_exactly_once(make_booking, smt
     assert dispatch_due(conn) == 4
     assert statuses(db) == [JobStatus.DISPATCHED] * 4
     assert dispatch_due(conn) == 0  # already on the queue
-    assert Queue("notifications", connection=conn).count == 4
+    # The clients' e-mails on the queue workers take first, the owner's copies on the next one.
+    assert (Queue("notifications", connection=conn).count, Queue("default", connection=conn).count) == (2, 2)
     work(conn)
     assert statuses(db) == [JobStatus.DONE] * 4
     assert_each_email_once(db, smtp_server, 4)
@@ -283,3 +284,12 @@ def test_a_claim_the_database_refuses_hands_the_job_back(make_booking, redis_ser
     monkeypatch.setattr(outbox, "claim", locked)
     assert runner.run_job(job_id) == "skipped"
     assert row(db, job_id).status == JobStatus.PENDING
+
+
+def test_clients_emails_go_on_the_queue_workers_take_first(make_booking, db):
+    """A worker listens on notifications, sync, default in that order: under load the client's
+    confirmation leaves before the owner's copy."""
+    book_and_record(make_booking, db, n=1)
+    jobs = db.session.scalars(select(OutboxJob).where(OutboxJob.kind == booking_emails.JOB_KIND).order_by(OutboxJob.id)).all()
+    assert [(job.payload["template"], job.queue) for job in jobs] == [("confirmed", "notifications"), ("owner_confirmed", "default")]
+    assert QUEUES.index("notifications") < QUEUES.index("default")

@@ -47,7 +47,7 @@ def test_rows_lost_by_a_redis_restart_are_dispatched_again_at_once(make_booking,
     conn = redis_server.client()
     job_ids = book_and_record(make_booking, db, n=1)
     assert dispatch_due(conn) == 2
-    assert all(Queue("notifications", connection=conn).fetch_job(rq_job_id(i)) for i in job_ids)
+    assert all(Queue(q, connection=conn).fetch_job(rq_job_id(i)) for i, q in zip(job_ids, ("notifications", "default")))
     redis_server.stop()  # no persistence: the queued jobs are gone
     redis_server.start()
 
