@@ -15,7 +15,8 @@ JSON API (``POST /api/booking/public/<slug>/book/``, no staff member chosen, eac
 share of distinct free times, back to back) and ``--readers`` (4) threads reading 7-day availability:
 
 1. **calm**: nothing fails;
-2. **faults**: ``--kill-at`` seconds in, one ``worker.py`` is killed with SIGKILL (not restarted);
+2. **faults**: ``--kill-at`` seconds in, one ``worker.py`` is killed with SIGKILL and a new one
+   starts ``--restart-after`` (1) second later, as the supervisor the README asks for would do;
    ``--redis-down-at`` seconds in, Redis is stopped, and ``--redis-down-for`` (15) seconds later a
    new, empty one starts on the same port.
 
@@ -231,6 +232,7 @@ class MailReport:
     lost: int
     duplicated: int
     client_latency_s: list[float]
+    owner_latency_s: list[float]
     last_arrival: float | None
 
 
@@ -239,17 +241,18 @@ def mail_report(phase: Phase, received) -> MailReport:
     arrivals = [parse_arrival(at, r) for at, r in received]
     seen = Counter((a.reference, a.template) for a in arrivals if a.reference in committed)
     expected = {(ref, t) for ref in committed for t in (CLIENT_TEMPLATE, OWNER_TEMPLATE)}
-    first: dict[str, float] = {}
+    first: dict[tuple[str, str], float] = {}
     for a in arrivals:
-        if a.template == CLIENT_TEMPLATE and a.reference in committed:
-            first.setdefault(a.reference, a.at)
+        if a.reference in committed:
+            first.setdefault((a.template, a.reference), a.at)
     relevant = [a.at for a in arrivals if (a.reference, a.template) in expected]
     return MailReport(
         expected=len(expected),
         arrived=len(expected & set(seen)),
         lost=len(expected - set(seen)),
         duplicated=sum(n - 1 for n in seen.values() if n > 1),
-        client_latency_s=[first[ref] - committed[ref] for ref in first],
+        client_latency_s=[at - committed[ref] for (t, ref), at in first.items() if t == CLIENT_TEMPLATE],
+        owner_latency_s=[at - committed[ref] for (t, ref), at in first.items() if t == OWNER_TEMPLATE],
         last_arrival=max(relevant) if relevant else None,
     )
 
@@ -315,6 +318,7 @@ def row(phase: Phase, mail: MailReport, idle_p95: float, drain: float | None) ->
         f"{errors}", f"{other}",
         f"{read_p95:.0f} ({read_p95 / idle_p95:.1f}x)", f"{read_errors}",
         f"{percentile(lat, 0.95):.2f}" if lat else "-",
+        f"{percentile(mail.owner_latency_s, 0.95):.2f}" if mail.owner_latency_s else "-",
         f"{mail.arrived}/{mail.expected}", str(mail.lost), str(mail.duplicated),
         f"{drain:.1f}" if drain is not None else "-",
     ]
@@ -322,7 +326,7 @@ def row(phase: Phase, mail: MailReport, idle_p95: float, drain: float | None) ->
 
 HEADER = [
     "phase", "bookings", "bookings/s", "p50 ms", "p95 ms", "5xx", "other non-201",
-    "availability p95 ms (vs idle)", "availability errors", "e-mail p95 s", "e-mails arrived",
+    "availability p95 ms (vs idle)", "availability errors", "client e-mail p95 s", "owner e-mail p95 s", "e-mails arrived",
     "lost", "duplicated", "drain s",
 ]
 
@@ -369,6 +373,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="threads per gunicorn worker (> 1: gthread; default 1, sync)")
     parser.add_argument("--workers", type=int, default=2, help="worker.py processes (default 2)")
     parser.add_argument("--kill-at", type=float, default=10, help="faults phase: SIGKILL one worker after this many s")
+    parser.add_argument("--restart-after", type=float, default=1,
+                        help="faults phase: start a new worker this many s after the kill, as a supervisor would (default 1)")
     parser.add_argument("--redis-down-at", type=float, default=20, help="faults phase: stop Redis after this many s")
     parser.add_argument("--redis-down-for", type=float, default=15, help="seconds Redis stays down (default 15)")
     parser.add_argument("--drain-timeout", type=float, default=300, help="seconds to wait for the last e-mails")
@@ -414,6 +420,9 @@ def main(argv: list[str] | None = None) -> int:
                 def kill_worker():
                     os.kill(workers[0].pid, signal.SIGKILL)
 
+                def restart_worker():  # what the supervisor the README asks for does
+                    workers.append(stack.enter_context(worker(env, logs / "worker-restarted.log")))
+
                 def redis_down():
                     redis.stop()
 
@@ -422,7 +431,8 @@ def main(argv: list[str] | None = None) -> int:
                     phase.redis_back = time.perf_counter()
 
                 actions = [
-                    (args.kill_at, "SIGKILL worker.py #1 (not restarted)", kill_worker),
+                    (args.kill_at, "SIGKILL worker.py #1", kill_worker),
+                    (args.kill_at + args.restart_after, "worker.py #1 restarted (as by a supervisor)", restart_worker),
                     (args.redis_down_at, "Redis stopped", redis_down),
                     (args.redis_down_at + args.redis_down_for, "Redis started again, empty", redis_up),
                 ]
