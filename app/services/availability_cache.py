@@ -22,11 +22,19 @@ Time still moves with no change at all:
   entry's ``valid_until`` is the earliest ``expires_at`` of the pending holds that could reach its
   date (None: no limit). From that instant the entry is computed again.
 
-The read path: the business, its settings, services and their staff with their versions come from
-:func:`app.services.availability_service.load_business_for_availability` (one query); then one
-cache lookup for every (staff member, date) of the request (Redis: one MGET); then one computation
-for whatever was missing or stale (hours and overrides in one query, every staff member's holds
-over the missing dates in one more), stored back (Redis: one pipeline of SETs with a TTL).
+The read path: the business, its settings, services and their staff, as an immutable snapshot
+(:class:`~app.services.availability_service.BusinessConfig`, plain values, no ORM objects) that
+this process keeps per slug and uses only while one cheap query (:func:`current`: the business's
+id, ``created_at`` and version, and its staff members' versions) says it is current; otherwise
+(first read in this process, or the business's version moved) from
+:func:`app.services.availability_service.load_business_for_availability` (one joined query),
+snapshotted again. Pages that render the business load it that way and read its snapshot from
+the same memo. Then one cache lookup for every (staff member, date) of the request (Redis: one
+MGET); then one computation for whatever was missing or stale (hours and overrides in one query,
+every staff member's holds over the missing dates in one more), stored back (Redis: one pipeline
+of SETs with a TTL). The snapshots stay in each process even with Redis: they are checked against
+the database on every read anyway, a miss costs the one joined query a cold read makes, and
+keeping them local keeps the warm read at one query and one MGET.
 
 Where: Redis when ``REDIS_URL`` is set (shared by every process; a Redis error never fails a
 read: it is computed instead, the outage logged once, and Redis left alone for a few seconds),
@@ -47,7 +55,7 @@ import sys
 import threading
 import time as clock
 from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -56,6 +64,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from redis import Redis
 from redis.exceptions import RedisError
+from sqlalchemy import bindparam, select
 
 from app import metrics
 from app.domain import availability as engine
@@ -69,6 +78,8 @@ log = logging.getLogger(__name__)
 TTL_SECONDS = 2 * 24 * 3600
 # The in-process store keeps at most this many entries, least recently used out first.
 LOCAL_MAX_ENTRIES = 10_000
+# This process remembers the availability snapshots of at most this many businesses.
+SNAPSHOT_MAX_ENTRIES = 1_000
 # A Redis that does not answer costs a read at most this long, and is left alone for
 # REDIS_RETRY_SECONDS before it is tried again.
 REDIS_TIMEOUT_SECONDS = 0.5
@@ -297,7 +308,11 @@ def _valid_until(pending: Sequence[availability_service.PendingHold], day: date,
 
 
 def compute_entries(
-    business: Business, service: Service, missing: dict[int, list[date]], staff: Sequence[StaffMember], now: datetime
+    business: availability_service.BusinessConfig,
+    service: availability_service.ServiceConfig,
+    missing: dict[int, list[date]],
+    staff: Sequence[availability_service.StaffConfig],
+    now: datetime,
 ) -> dict[tuple[int, date], Entry]:
     """Entries for ``missing`` (``{staff id: [dates]}``, staff from ``staff``) as of ``now``: two
     queries (hours and overrides, then every staff member's holds over the span of all the
@@ -307,20 +322,155 @@ def compute_entries(
     schedules, pending = availability_service.load_schedules_and_pending(
         [s for s in staff if s.id in missing], start, end, now
     )
-    settings = business.settings
-    spec = availability_service.service_spec(service, settings)
-    window = engine.BookingWindow(availability_service.booking_window(settings).min_notice_minutes, UNBOUNDED_ADVANCE_DAYS)
+    window = engine.BookingWindow(business.window.min_notice_minutes, UNBOUNDED_ADVANCE_DAYS)
     tz = ZoneInfo(business.timezone)
     entries: dict[tuple[int, date], Entry] = {}
     for schedule in schedules:
         staff_id = schedule.staff_id
         holds = [p for p in pending if p.staff_id == staff_id]
         for first, last in _runs(sorted(set(missing[staff_id]))):
-            slots = engine.compute_slots(spec, [schedule], window, now, first, last, business.timezone)[staff_id]
+            slots = engine.compute_slots(service.spec, [schedule], window, now, first, last, business.timezone)[staff_id]
             by_day = engine.group_by_local_date(slots, business.timezone)
             for day in _daterange(first, last):
                 entries[(staff_id, day)] = Entry(staff_id, tuple(by_day.get(day, ())), now, _valid_until(holds, day, tz))
     return entries
+
+
+class SnapshotMemo:
+    """:class:`~app.services.availability_service.BusinessConfig` snapshots in this process's
+    memory, by slug: a thread-safe LRU of at most ``max_entries``. A snapshot is only used after
+    the database has confirmed its ``(id, created_at, availability_version)``."""
+
+    def __init__(self, max_entries: int = SNAPSHOT_MAX_ENTRIES):
+        self.max_entries = max_entries
+        self._snapshots: OrderedDict[str, availability_service.BusinessConfig] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, slug: str) -> availability_service.BusinessConfig | None:
+        with self._lock:
+            config = self._snapshots.get(slug)
+            if config is not None:
+                self._snapshots.move_to_end(slug)
+            return config
+
+    def put(self, slug: str, config: availability_service.BusinessConfig) -> None:
+        with self._lock:
+            self._snapshots[slug] = config
+            self._snapshots.move_to_end(slug)
+            while len(self._snapshots) > self.max_entries:
+                self._snapshots.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._snapshots.clear()
+
+
+def snapshots() -> SnapshotMemo:
+    """The current app's snapshot memo (made on first use, in each worker after any fork)."""
+    memo = current_app.extensions.get("availability_snapshots")
+    if memo is None:
+        memo = current_app.extensions["availability_snapshots"] = SnapshotMemo()
+    return memo
+
+
+def _same_version(config: availability_service.BusinessConfig | None, business_id: int, created_at: datetime, version: int) -> bool:
+    return config is not None and (config.id, config.created_at, config.availability_version) == (business_id, created_at, version)
+
+
+def _snapshot(business: Business) -> availability_service.BusinessConfig:
+    """The snapshot of a loaded ``business`` (no uncommitted changes), from the memo when it holds
+    this version, else built and remembered."""
+    memo = snapshots()
+    config = memo.get(business.slug)
+    if not _same_version(config, business.id, business.created_at, business.availability_version):
+        config = availability_service.config_of(business)
+        memo.put(business.slug, config)
+    return config
+
+
+def _staff_versions(business: Business) -> dict[int, int]:
+    return {member.id: member.availability_version for service in business.services for member in service.staff}
+
+
+@dataclass(frozen=True)
+class Current:
+    """A business as a client's read sees it: its ``config`` snapshot and its staff members'
+    ``staff_versions`` (``{staff id: availability_version}``) as just read from the database;
+    ``cached`` False when the read must be computed (the cache off, or the session holding
+    uncommitted changes)."""
+
+    config: availability_service.BusinessConfig
+    staff_versions: Mapping[int, int]
+    cached: bool = True
+
+
+_business_table, _staff_table = Business.__table__, StaffMember.__table__
+# The warm read's one query: the business's identity and version, and its staff members' versions.
+_VERSIONS = (
+    select(
+        _business_table.c.id,
+        _business_table.c.created_at,
+        _business_table.c.availability_version,
+        _staff_table.c.id.label("staff_id"),
+        _staff_table.c.availability_version.label("staff_version"),
+    )
+    .select_from(_business_table.outerjoin(_staff_table, _staff_table.c.business_id == _business_table.c.id))
+    .where(_business_table.c.slug == bindparam("slug"))
+)
+
+
+def current(slug: str) -> Current | None:
+    """The business with booking link ``slug`` for a client's availability read (None if there is
+    none): one query when this process holds the snapshot of its current version (its identity
+    and versions, no ORM objects built), else one joined query for the whole business
+    (:func:`~app.services.availability_service.load_business_for_availability`), snapshotted for
+    the next reads; both when the version moved since."""
+    session = db.session()
+    if not enabled() or availability_versions.uncommitted(session):
+        business = availability_service.load_business_for_availability(slug)
+        if business is None:
+            return None
+        return Current(availability_service.config_of(business), _staff_versions(business), cached=False)
+    config = snapshots().get(slug)
+    if config is not None:
+        rows = session.connection().execute(_VERSIONS, {"slug": slug}).all()
+        if not rows:
+            return None
+        business_id, created_at, version = rows[0][:3]
+        if _same_version(config, business_id, created_at, version):
+            return Current(config, {row.staff_id: row.staff_version for row in rows if row.staff_id is not None})
+    business = availability_service.load_business_for_availability(slug)
+    if business is None:
+        return None
+    return Current(_snapshot(business), _staff_versions(business))
+
+
+def client_slots_per_staff(
+    current: Current,
+    service: availability_service.ServiceConfig,
+    start_date: date,
+    end_date: date,
+    now: datetime | None = None,
+    staff_id: int | None = None,
+) -> dict[int, list[engine.Slot]]:
+    """:func:`slots_per_staff` for a business read with :func:`current` and one of its services."""
+    now = now or utcnow()
+    if not current.cached or not enabled():
+        return availability_service.config_slots_per_staff(current.config, service, start_date, end_date, now, staff_id)
+    return _cached_slots(current.config, service, current.staff_versions, start_date, end_date, now, staff_id)
+
+
+def client_slots(
+    current: Current,
+    service: availability_service.ServiceConfig,
+    start_date: date,
+    end_date: date,
+    now: datetime | None = None,
+) -> list[engine.Slot]:
+    """Merged free slots (one per start time, sorted), as
+    :func:`app.services.availability_service.available_slots` gives them, for a business read
+    with :func:`current` and one of its services."""
+    return engine.merge_slots(client_slots_per_staff(current, service, start_date, end_date, now))
 
 
 def slots_per_staff(
@@ -344,16 +494,32 @@ def slots_per_staff(
     now = now or utcnow()
     if not enabled() or availability_versions.uncommitted(db.session()):
         return availability_service.slots_per_staff(business, service, start_date, end_date, now, staff_id)
-    staff = availability_service.eligible_staff(service, staff_id)
-    window = availability_service.booking_window(business.settings)
+    config = _snapshot(business)
+    versions = {member.id: member.availability_version for member in service.staff}
+    return _cached_slots(config, config.service(service.id), versions, start_date, end_date, now, staff_id)
+
+
+def _cached_slots(
+    config: availability_service.BusinessConfig,
+    service: availability_service.ServiceConfig,
+    versions: Mapping[int, int],
+    start_date: date,
+    end_date: date,
+    now: datetime,
+    staff_id: int | None,
+) -> dict[int, list[engine.Slot]]:
+    staff = [s for s in service.staff if s.is_active and (staff_id is None or s.id == staff_id)]
+    if any(s.id not in versions for s in staff):  # a staff member added since the versions were read
+        return availability_service.config_slots_per_staff(config, service, start_date, end_date, now, staff_id)
+    window = config.window
     earliest = now + timedelta(minutes=window.min_notice_minutes)
     latest = now + timedelta(days=window.max_advance_days)
-    offerable = offerable_dates(business.timezone, start_date, end_date, earliest, latest)
+    offerable = offerable_dates(config.timezone, start_date, end_date, earliest, latest)
     dates = [d for d, _whole in offerable]
 
-    prefix = f"{KEY_PREFIX}:{business.id}.{_micros(business.created_at)}.{business.availability_version}:{service.id}"
+    prefix = f"{KEY_PREFIX}:{config.id}.{_micros(config.created_at)}.{config.availability_version}:{service.id}"
     wanted = [(s, d) for s in staff for d in dates]
-    keys = [f"{prefix}:{s.id}.{s.availability_version}:{d.isoformat()}" for s, d in wanted]
+    keys = [f"{prefix}:{s.id}.{versions[s.id]}:{d.isoformat()}" for s, d in wanted]
     cache = store()
     entries: dict[tuple[int, date], Entry] = {}
     missing: dict[int, list[date]] = {}
@@ -364,7 +530,7 @@ def slots_per_staff(
             missing.setdefault(s.id, []).append(d)
     hits = len(entries)
     if missing:
-        computed = compute_entries(business, service, missing, staff, now)
+        computed = compute_entries(config, service, missing, staff, now)
         entries.update(computed)
         key_of = dict(zip(((s.id, d) for s, d in wanted), keys))
         cache.set_many((key_of[k], entry) for k, entry in computed.items())

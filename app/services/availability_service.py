@@ -4,7 +4,8 @@ Three queries for a client's read: the business with its settings, services and 
 (:func:`load_business_for_availability`, one joined SELECT), then, for the staff members
 concerned, their weekly hours and the range's date overrides (one UNION ALL) and their holds over
 the range (one SELECT); :mod:`app.domain.availability` does the rest in memory. Clients' reads go
-through :mod:`app.services.availability_cache`; the booking path calls this module directly.
+through :mod:`app.services.availability_cache`, which reads the business as a plain
+:class:`BusinessConfig` snapshot; the booking path calls this module directly.
 """
 from __future__ import annotations
 
@@ -150,7 +151,7 @@ class PendingHold:
 
 
 def load_schedules(
-    staff: Sequence[StaffMember], start: datetime, end: datetime, now: datetime, exclude_booking_id: int | None = None,
+    staff: Sequence[StaffMember | StaffConfig], start: datetime, end: datetime, now: datetime, exclude_booking_id: int | None = None,
     include_pending: bool = True,
 ) -> list[engine.StaffSchedule]:
     """Build the engine's :class:`StaffSchedule` for each staff member over ``[start, end)`` (UTC):
@@ -159,7 +160,7 @@ def load_schedules(
 
 
 def load_schedules_and_pending(
-    staff: Sequence[StaffMember], start: datetime, end: datetime, now: datetime, exclude_booking_id: int | None = None,
+    staff: Sequence[StaffMember | StaffConfig], start: datetime, end: datetime, now: datetime, exclude_booking_id: int | None = None,
     include_pending: bool = True,
 ) -> tuple[list[engine.StaffSchedule], list[PendingHold]]:
     """:func:`load_schedules`, and the pending holds among the schedules' busy times (each stops
@@ -203,7 +204,7 @@ def eligible_staff(service: Service, staff_id: int | None = None) -> list[StaffM
     return staff
 
 
-def range_bounds(business: Business, start_date: date, end_date: date) -> tuple[datetime, datetime]:
+def range_bounds(business: Business | BusinessConfig, start_date: date, end_date: date) -> tuple[datetime, datetime]:
     tz = ZoneInfo(business.timezone)
     start = datetime.combine(start_date, time.min, tzinfo=tz) - timedelta(days=1)
     end = datetime.combine(end_date + timedelta(days=1), time.min, tzinfo=tz) + timedelta(days=1)
@@ -313,6 +314,112 @@ def load_business_for_availability(slug: str) -> Business | None:
         .execution_options(populate_existing=True)
     )
     return db.session.execute(query).unique().scalar_one_or_none()
+
+
+@dataclass(frozen=True)
+class StaffConfig:
+    """A staff member as availability reads them: ``effective_timezone`` is their own zone, else
+    the business's."""
+
+    id: int
+    effective_timezone: str
+    is_active: bool
+
+
+@dataclass(frozen=True)
+class ServiceConfig:
+    """A service as availability reads it: ``spec`` has its effective buffers (the business's
+    default filled in), ``staff`` every staff member linked to it (active or not), by id."""
+
+    id: int
+    name: str
+    duration_minutes: int
+    is_active: bool
+    is_bookable: bool
+    spec: engine.ServiceSpec
+    staff: tuple[StaffConfig, ...]
+
+
+@dataclass(frozen=True)
+class BusinessConfig:
+    """What clients' availability reads need of a business, as plain immutable values: its
+    zone, whether the booking link is on (``is_active``), the notice and advance ``window``,
+    and every service (``services``, by id) with its staff members.
+
+    A snapshot of the business at ``availability_version``: every change to any field here bumps
+    that version in its own transaction (:mod:`app.services.availability_versions`), so a snapshot
+    whose ``(id, created_at, availability_version)`` equals the database's is current.
+    """
+
+    id: int
+    created_at: datetime
+    availability_version: int
+    name: str
+    timezone: str
+    is_active: bool
+    window: engine.BookingWindow
+    services: tuple[ServiceConfig, ...]
+
+    def service(self, service_id: int) -> ServiceConfig | None:
+        return next((s for s in self.services if s.id == service_id), None)
+
+    def bookable_service(self, service_id: int) -> ServiceConfig:
+        """As :func:`bookable_service`: raises :class:`app.services.errors.NotFound` (field
+        ``service_id``) unless the service is active and bookable."""
+        service = self.service(service_id)
+        if service is None or not (service.is_active and service.is_bookable):
+            raise NotFound("That service is not available.", {"service_id": "Unknown service."})
+        return service
+
+
+def config_of(business: Business) -> BusinessConfig:
+    """The :class:`BusinessConfig` of a loaded ``business`` (settings, services and their staff
+    loaded, as :func:`load_business_for_availability` does)."""
+    settings = business.settings
+    staff: dict[int, StaffConfig] = {}
+
+    def staff_config(member: StaffMember) -> StaffConfig:
+        if member.id not in staff:
+            staff[member.id] = StaffConfig(member.id, member.effective_timezone, member.is_active)
+        return staff[member.id]
+
+    return BusinessConfig(
+        id=business.id,
+        created_at=business.created_at,
+        availability_version=business.availability_version,
+        name=business.name,
+        timezone=business.timezone,
+        is_active=settings.is_active,
+        window=booking_window(settings),
+        services=tuple(
+            ServiceConfig(
+                id=service.id,
+                name=service.name,
+                duration_minutes=service.duration_minutes,
+                is_active=service.is_active,
+                is_bookable=service.is_bookable,
+                spec=service_spec(service, settings),
+                staff=tuple(staff_config(member) for member in service.staff),
+            )
+            for service in business.services
+        ),
+    )
+
+
+def config_slots_per_staff(
+    config: BusinessConfig,
+    service: ServiceConfig,
+    start_date: date,
+    end_date: date,
+    now: datetime,
+    staff_id: int | None = None,
+) -> dict[int, list[engine.Slot]]:
+    """:func:`slots_per_staff` for a client (the business's window, pending requests holding),
+    from a :class:`BusinessConfig`: two queries (hours and overrides, holds)."""
+    staff = [s for s in service.staff if s.is_active and (staff_id is None or s.id == staff_id)]
+    start, end = range_bounds(config, start_date, end_date)
+    schedules = load_schedules(staff, start, end, now)
+    return engine.compute_slots(service.spec, schedules, config.window, now, start_date, end_date, config.timezone)
 
 
 def bookable_service(business: Business, service_id: int) -> Service:

@@ -101,11 +101,18 @@ class CacheMachine(RuleBasedStateMachine):
         cached = availability_cache.slots_per_staff(business, service, first, last, self.now)
         merged = availability_service.available_slots(business, service, first, last, now=self.now)
         self.db.session.commit()  # a request ends here
+        # The public API's read: the business's snapshot, checked against its versions.
+        current = availability_cache.current(self.slug)
+        snapshot = availability_cache.client_slots_per_staff(
+            current, current.config.service(self.service_ids[service_index % len(self.service_ids)]), first, last, self.now
+        )
+        self.db.session.commit()
         business = self.business()
         service = self.service(business, service_index)
         expected = availability_service.slots_per_staff(business, service, first, last, now=self.now)
         self.db.session.commit()
         assert cached == expected
+        assert snapshot == expected
         assert merged == engine.merge_slots(expected)
 
     def attempt(self, change) -> None:

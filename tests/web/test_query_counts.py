@@ -1,10 +1,12 @@
 """SQL statements per client read, counted around one request through the test client, so that a
 later change cannot quietly add a query (an N+1 over staff members, services or dates).
 
-Warm: the availability cache holds every entry the request needs (only the business, its
-settings, services and their staff with their versions are read). Cold: the cache is off (or
-empty): the business, then the hours and overrides, then the holds. The counts are the exact
-ones reached; transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT) is not counted.
+Warm: the availability cache holds every entry the request needs (the API reads only the
+business's and its staff members' versions against the snapshot this process keeps; the month
+page, which renders the business, its settings, services and their staff with their versions).
+Cold: the cache is off (or empty): the business, then the hours and overrides, then the holds.
+The counts are the exact ones reached; transaction control (BEGIN, COMMIT, ROLLBACK, SAVEPOINT)
+is not counted.
 """
 from __future__ import annotations
 
@@ -95,6 +97,8 @@ def test_warm_and_cold_query_counts(app, client, shop, count_queries, page):
     assert len(cold) == 3, cold
     assert len(warm) == 1, warm  # the business and its versions
     assert "FROM business" in warm[0] and "availability_version" in warm[0]
+    if page == "api":  # versions only: the settings, services and staff come from the snapshot
+        assert "booking_settings" not in warm[0] and "service" not in warm[0], warm
     assert "weekly_hours" in cold[1] + cold[2] and "date_override" in cold[1] + cold[2] and "FROM booking" in cold[1] + cold[2]
 
 
@@ -111,3 +115,16 @@ def test_a_booking_recomputes_one_staff_member_with_the_same_three_queries(app, 
     assert metrics.AVAILABILITY_CACHE_HITS._value.get() - hits == 4 * 7
     _, warm = count_queries(request)
     assert len(warm) == 1
+
+
+def test_a_settings_change_reloads_the_business_once_then_reads_warm_again(app, client, shop, count_queries):
+    business, lesson, day = shop
+    request = _api(client, business, lesson, day)
+    request()
+    business_service.update_settings(business, buffer_time_minutes=20)
+    _, changed = count_queries(request)
+    # The versions (the snapshot is out of date), the business again, hours and overrides, holds.
+    assert len(changed) == 4, changed
+    assert "booking_settings" in changed[1]
+    _, warm = count_queries(request)
+    assert len(warm) == 1, warm
