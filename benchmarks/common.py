@@ -185,7 +185,7 @@ def gunicorn(env: dict, workers: int, log: Path | None = None, threads: int = 1)
     ``env`` is the servers' environment (see ``app_env``). Its output is appended to ``log`` if
     given, else shared with this process. The first ``GET /`` also starts the app's in-process
     outbox runner when there is no ``REDIS_URL``. Raises ``SystemExit`` if gunicorn exits or does
-    not answer within 30 s.
+    not answer within 120 s (a busy machine starts it slowly).
     """
     port = free_port()
     with open(log, "ab") if log is not None else contextlib.nullcontext() as out:
@@ -197,7 +197,7 @@ def gunicorn(env: dict, workers: int, log: Path | None = None, threads: int = 1)
         )
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120
         while True:
             if proc.poll() is not None:
                 raise SystemExit(f"gunicorn exited with {proc.returncode}" + (f"; see {log}" if log is not None else ""))
@@ -205,7 +205,7 @@ def gunicorn(env: dict, workers: int, log: Path | None = None, threads: int = 1)
                 requests.get(base + "/", timeout=5)
                 break
             if time.monotonic() > deadline:
-                raise SystemExit("gunicorn did not start within 30 s")
+                raise SystemExit("gunicorn did not start within 120 s")
             time.sleep(0.2)
         yield base
     finally:

@@ -348,7 +348,8 @@ def run_baseline(args) -> list[list[str]]:
             "--duration", str(args.duration), "--clients", str(args.clients), "--readers", str(args.readers),
             "--staff", str(args.staff), "--web-workers", str(args.web_workers), "--workers", str(args.workers),
             *(["--threads", str(args.threads)] if args.threads > 1 else []),
-            "--pg-admin-url", args.pg_admin_url, "--drain-timeout", str(args.drain_timeout),
+            "--pg-admin-url", args.pg_admin_url, "--pg-database", f"{args.pg_database}_baseline",
+            "--drain-timeout", str(args.drain_timeout),
         ]
         print(f"[baseline {args.baseline}] running the calm phase of that commit's code ...", flush=True)
         result = subprocess.run(command, cwd=tmp, capture_output=True, text=True)
@@ -380,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--drain-timeout", type=float, default=300, help="seconds to wait for the last e-mails")
     parser.add_argument("--pg-admin-url", default=os.environ.get("BENCH_PG_ADMIN_URL", DEFAULT_PG_ADMIN_URL),
                         help="a PostgreSQL URL allowed to create and drop the scratch database")
+    parser.add_argument("--pg-database", default=PG_DATABASE,
+                        help="the scratch database's name (default %(default)s; the baseline run adds _baseline)")
     parser.add_argument("--phases", nargs="+", choices=["calm", "faults"], default=["calm", "faults"])
     parser.add_argument("--baseline", metavar="REF", help="also run the calm phase of commit REF's code, first")
     parser.add_argument("--json-rows", action="store_true", help=argparse.SUPPRESS)  # how a baseline run reports
@@ -392,7 +395,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"Machine: {machine()}\nLogs: {logs}", flush=True)
     rows: list[list[str]] = []
     notes: list[str] = []
-    with postgresql_database(args.pg_admin_url, PG_DATABASE) as database_url, contextlib.ExitStack() as stack:
+    with postgresql_database(args.pg_admin_url, args.pg_database) as database_url, contextlib.ExitStack() as stack:
         migrate(app_env(database_url))
         ids = seed(database_url, args.staff)
         times = free_times(args.staff, date.today() + timedelta(days=FIRST_DAY_OFFSET))

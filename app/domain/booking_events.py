@@ -21,6 +21,7 @@ class BookingEvent(str, enum.Enum):
     RESCHEDULED = "rescheduled"  # new time or staff member; same booking, SEQUENCE + 1
     COMPLETED = "completed"
     NO_SHOW = "no_show"
+    LINKS_REVOKED = "links_revoked"  # the business replaced the client's links; the booking is unchanged
 
 
 #: The event a move into each status announces (creation and rescheduling are not moves).

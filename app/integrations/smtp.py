@@ -22,6 +22,8 @@ import re
 import smtplib
 import socket
 import ssl
+import threading
+import time
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import getaddresses
@@ -130,21 +132,83 @@ def _error_from_reply(code: int, text: bytes | str, what: str) -> SmtpError:
     return SmtpError(f"{what}: {code} {text}".strip(), temporary=400 <= code < 500, code=code)
 
 
+class _Tracked:
+    """Notes whether DATA was started on this connection: until then the server cannot have
+    taken the message, so a failure before it may be retried on a new connection without any
+    risk of sending twice."""
+
+    data_started = False
+
+    def data(self, msg):
+        self.data_started = True
+        return super().data(msg)
+
+
+class _SMTP(_Tracked, smtplib.SMTP):
+    pass
+
+
+class _SMTP_SSL(_Tracked, smtplib.SMTP_SSL):
+    pass
+
+
 class SmtpTransport:
-    """Sends over SMTP; one connection per message (a worker sends a few per minute, and a fresh
-    connection never inherits a half-broken session)."""
+    """Sends over SMTP, keeping one open connection per thread for the next message while it is
+    younger than ``IDLE_SECONDS`` (servers drop idle sessions after a few minutes; RFC 5321
+    section 4.5.3.2.7 suggests 5). A kept connection that fails before the message's DATA began
+    (the server closed it meanwhile) is replaced by a new one and the message sent once on it;
+    a failure from DATA on is never retried here (the server may have the message), and the
+    connection is dropped after any failure, so none inherits a half-broken session."""
 
     name = "smtp"
+    IDLE_SECONDS = 30.0
 
     def __init__(self, settings: SmtpSettings, envelope_from: str | None = None):
         self.settings = settings
         self.envelope_from = envelope_from
+        self._local = threading.local()  # .smtp, .last_used: this thread's kept connection
 
     def _connect(self) -> smtplib.SMTP:
         s = self.settings
         if s.ssl:
-            return smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ssl.create_default_context())
-        return smtplib.SMTP(s.host, s.port, timeout=s.timeout)
+            return _SMTP_SSL(s.host, s.port, timeout=s.timeout, context=ssl.create_default_context())
+        return _SMTP(s.host, s.port, timeout=s.timeout)
+
+    def _open(self) -> smtplib.SMTP:
+        smtp = self._connect()
+        try:
+            if self.settings.starttls:
+                smtp.ehlo()
+                smtp.starttls(context=ssl.create_default_context())
+                smtp.ehlo()
+            if self.settings.username:
+                smtp.login(self.settings.username, self.settings.password or "")
+        except BaseException:
+            smtp.close()
+            raise
+        return smtp
+
+    def _kept(self) -> smtplib.SMTP | None:
+        """This thread's kept connection if it is recent enough, else None (closing a stale one)."""
+        smtp = getattr(self._local, "smtp", None)
+        if smtp is None:
+            return None
+        if time.monotonic() - self._local.last_used > self.IDLE_SECONDS:
+            self.close()
+            return None
+        return smtp
+
+    def close(self) -> None:
+        """Close this thread's kept connection, if any (QUIT, errors ignored)."""
+        smtp, self._local.smtp = getattr(self._local, "smtp", None), None
+        if smtp is not None:
+            _close_quietly(smtp)
+
+    def _send_on(self, smtp: smtplib.SMTP, message: EmailMessage, sender: str, to_addrs: list[str]) -> dict:
+        smtp.data_started = False
+        refused = smtp.send_message(message, from_addr=sender, to_addrs=to_addrs)
+        self._local.smtp, self._local.last_used = smtp, time.monotonic()
+        return refused
 
     def send(self, message: EmailMessage) -> str:
         """Send ``message`` to its To/Cc/Bcc; returns its Message-ID. Raises :class:`SmtpError`.
@@ -156,15 +220,23 @@ class SmtpTransport:
         if not to_addrs:
             raise SmtpError("message has no recipients", temporary=False)
         sender = self.envelope_from or getaddresses([message["From"]])[0][1]
+        kept = self._kept()
+        self._local.smtp = None  # held by this send until it succeeds
         try:
-            with self._connect() as smtp:  # the timeout applies to every socket operation
-                if self.settings.starttls:
-                    smtp.ehlo()
-                    smtp.starttls(context=ssl.create_default_context())
-                    smtp.ehlo()
-                if self.settings.username:
-                    smtp.login(self.settings.username, self.settings.password or "")
-                refused = smtp.send_message(message, from_addr=sender, to_addrs=to_addrs)
+            if kept is not None:
+                try:
+                    return self._finish(message, self._send_on(kept, message, sender, to_addrs))
+                except BaseException as exc:
+                    kept.close()  # no QUIT: the session is broken or timed out
+                    if kept.data_started or not _gone(exc):
+                        raise
+                    # Closed by the server while idle, before this message's DATA: a new one.
+            smtp = self._open()  # the timeout applies to every socket operation
+            try:
+                refused = self._send_on(smtp, message, sender, to_addrs)
+            except BaseException:
+                smtp.close()
+                raise
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             temporary = any(400 <= c < 500 for c in codes)
@@ -180,9 +252,29 @@ class SmtpTransport:
             raise SmtpError(f"timed out after {self.settings.timeout:g}s talking to {self.settings.host}:{self.settings.port}", temporary=True) from exc
         except (smtplib.SMTPException, OSError) as exc:  # refused connection, DNS, TLS, ...
             raise SmtpError(f"cannot send via {self.settings.host}:{self.settings.port}: {exc}", temporary=True) from exc
+        return self._finish(message, refused)
+
+    @staticmethod
+    def _finish(message: EmailMessage, refused: dict) -> str:
         if refused:
             log.warning("SMTP accepted %s but refused %s", message["Message-ID"], refused)
         return message["Message-ID"] or ""
+
+
+def _gone(exc: BaseException) -> bool:
+    """True for the ways a kept connection fails when the server has closed it: a dropped or
+    timed-out socket, or a 421 ("closing transmission channel")."""
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code == 421
+    return isinstance(exc, (smtplib.SMTPServerDisconnected, OSError))
+
+
+def _close_quietly(smtp: smtplib.SMTP) -> None:
+    """QUIT and close ``smtp``; a connection already broken is just closed."""
+    try:
+        smtp.quit()
+    except (smtplib.SMTPException, OSError):
+        smtp.close()
 
 
 class FileTransport:

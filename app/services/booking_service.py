@@ -12,19 +12,21 @@ from __future__ import annotations
 import hashlib
 import json
 import secrets
+from collections import deque
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, func, select
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
 from app.domain.booking_events import BookingEvent, created_event, move_event
 from app.domain.booking_state import BookingStatus, IllegalTransition, transition
 from app.extensions import db
-from app.models import ActorKind, Booking, BookingIdempotencyKey, Business, Client, Service, User, utcnow
+from app.models import ActorKind, Booking, BookingAuditEntry, BookingIdempotencyKey, Business, Client, Service, User, utcnow
 from app.models.booking import new_manage_secret
 from app.services import availability_service, booking_events, client_self_service
 from app.services.business_service import require_single_line
@@ -36,7 +38,7 @@ from app.services.errors import (
     SlotUnavailable,
     ValidationFailed,
 )
-from app.services.locks import unit_of_work
+from app.services.locks import StaffBusy, unit_of_work
 
 # Crockford-style alphabet without 0/O/1/I/L: readable over the phone, 31^6 ~ 887 million codes.
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
@@ -72,7 +74,9 @@ class BookingRequest:
 @dataclass(frozen=True)
 class BookingResult:
     booking: Booking
-    created: bool  # False when an earlier request with the same idempotency key answered
+    created: bool  # False when an earlier booking answered (the same idempotency key, or already_booked)
+    # True when the client already held this slot: ``booking`` is theirs (see _clients_booking_of_slot).
+    already_booked: bool = False
 
 
 def request_fingerprint(request: BookingRequest) -> str:
@@ -164,18 +168,45 @@ class _SlotTaken(Exception):
         self.staff_id = staff_id
 
 
-def _pick_slot(business: Business, service: Service, start: datetime, seats: int, staff_id: int | None, now: datetime):
-    """The staff member's slot starting at ``start`` with at least ``seats`` left, or raise."""
+class _LostRace(Exception):
+    """The staff member chosen before locking no longer has the slot once locked: another booking
+    took it in between. The create path tries the next staff member."""
+
+
+# How many lost races a booking naming no staff member tolerates before it locks every eligible
+# staff member and picks under that lock (what it always did before choosing first).
+OPTIMISTIC_ATTEMPTS = 3
+
+
+def _free_slots(business: Business, service: Service, start: datetime, seats: int, staff_id: int | None, now: datetime):
+    """The slots starting at ``start`` with at least ``seats`` left, one per eligible staff member
+    (``staff_id``'s only, when given), in the order bookings take them: fewest seats left first,
+    then lowest staff id (fills one instructor's class before the next)."""
     local_date = start.astimezone(ZoneInfo(business.timezone)).date()
     per_staff = availability_service.slots_per_staff(business, service, local_date, local_date, now, staff_id)
     candidates = [
         slot for slots in per_staff.values() for slot in slots if slot.start == start and slot.available_spots >= seats
     ]
-    if not candidates:
-        return None
-    # Fewest seats left first, then lowest staff id: fills one instructor's class before the next.
     candidates.sort(key=lambda s: (s.available_spots, s.staff_id))
-    return candidates[0]
+    return candidates
+
+
+def _pick_slot(business: Business, service: Service, start: datetime, seats: int, staff_id: int | None, now: datetime):
+    """The first of :func:`_free_slots`, or None."""
+    free = _free_slots(business, service, start, seats, staff_id, now)
+    return free[0] if free else None
+
+
+def _client_lock_keys(business_id: int, request: BookingRequest) -> list[str]:
+    """The advisory lock keys of the request's client, one per e-mail and phone: two bookings of
+    one client wait for each other even on different staff members, so a resubmitted form finds
+    the first one's booking and a new client gets one client row."""
+    keys = []
+    if request.client_email:
+        keys.append(f"client:{business_id}:email:{request.client_email.strip().lower()}")
+    if request.client_phone:
+        keys.append(f"client:{business_id}:phone:{request.client_phone}")
+    return keys
 
 
 def create_booking(business: Business, request: BookingRequest, now: datetime | None = None) -> BookingResult:
@@ -184,7 +215,9 @@ def create_booking(business: Business, request: BookingRequest, now: datetime | 
     Returns the new booking (``confirmed``, or ``pending`` with ``expires_at`` when the business
     requires approval and the client is not an auto-approved returning one), or the earlier
     booking with the same idempotency key and the same request (see :func:`request_fingerprint`)
-    within :data:`IDEMPOTENCY_KEY_TTL`; an older key counts as new.
+    within :data:`IDEMPOTENCY_KEY_TTL`; an older key counts as new; or, when the same client
+    (e-mail or phone) already holds this slot of the service, pending or confirmed, that booking
+    (``created=False, already_booked=True``): a resubmitted form finds its booking, not "taken".
 
     Raises :class:`IdempotencyKeyReused` (the key came with another request), :class:`BookingClosed` (link off), :class:`NotFound` (service/staff not bookable here),
     :class:`ValidationFailed` (seats over capacity), :class:`SlotUnavailable` with the nearest
@@ -209,53 +242,43 @@ def create_booking(business: Business, request: BookingRequest, now: datetime | 
         )
     business_id = business.id
     start = request.start.astimezone(availability_service.engine.UTC)
+    staff_ids = [s.id for s in staff]
+    client_keys = _client_lock_keys(business_id, request)
 
     try:
-        with unit_of_work(s.id for s in staff):
-            # Another request with the same key may have committed while we waited for the lock.
-            existing = _find_by_idempotency_key(business_id, request.idempotency_key, fingerprint, now)
-            if existing is not None:
-                return BookingResult(existing, created=False)
-            slot = _pick_slot(business, service, start, request.seats, request.staff_id, now)
-            if slot is None:
-                raise _SlotTaken
-            client, returning = _upsert_client(business_id, request.client_name, request.client_email, request.client_phone)
-            needs_approval = settings.requires_approval and not (returning and settings.auto_approve_returning_clients)
-            before, after = service.buffers(settings)
-            booking = Booking(
-                reference=new_reference(),
-                business_id=business_id,
-                service_id=service.id,
-                staff_id=slot.staff_id,
-                client=client,
-                start_at=slot.start,
-                end_at=slot.end,
-                buffer_before_minutes=before,
-                buffer_after_minutes=after,
-                seats=request.seats,
-                client_name=request.client_name,
-                client_email=request.client_email,
-                client_phone=request.client_phone,
-                client_timezone=request.client_timezone,
-                notes=request.notes,
-                status=BookingStatus.PENDING if needs_approval else BookingStatus.CONFIRMED,
-                created_at=now,
-            )
-            if needs_approval:
-                # A request cannot hold a slot past the slot itself.
-                booking.expires_at = min(now + timedelta(hours=settings.booking_expiry_hours), slot.start)
-            else:
-                booking.approved_at = now
-            db.session.add(booking)
-            if request.idempotency_key:
-                _record_idempotency_key(business_id, request.idempotency_key, fingerprint, booking, now)
-            booking_events.emit(
-                booking, created_event(booking.status), previous_status=None, actor_kind=ActorKind.CLIENT, now=now,
-                note="booked online", auto_approved=bool(settings.requires_approval and not needs_approval),
+        # Choose from a read without a lock (as the page's availability is read) and lock only the
+        # chosen staff member: bookings going to different staff members do not wait for each other.
+        candidates = _free_slots(business, service, start, request.seats, request.staff_id, now)
+        if not candidates:
+            # Nothing to lock: a booking that took the slot has committed before this read.
+            held = _clients_booking_of_slot(business_id, service.id, start, request, now)
+            if held is not None:
+                return BookingResult(held, created=False, already_booked=True)
+            raise _SlotTaken
+        # One seat: a staff member another booking is locking is passed over for the next free one
+        # (any of them will do), and waited for only when all are. A class: wait, so it fills first.
+        skip_busy = service.capacity == 1 and len(candidates) > 1
+        queue = deque((slot.staff_id, skip_busy) for slot in candidates)
+        result, lost = None, 0
+        while queue and result is None and lost < OPTIMISTIC_ATTEMPTS:
+            staff_id, skip_locked = queue.popleft()
+            try:
+                result = _book_locked(
+                    business, service, request, fingerprint, start, now, [staff_id], staff_id, client_keys,
+                    skip_locked=skip_locked, final=len(staff_ids) == 1,
+                )
+            except StaffBusy:
+                queue.append((staff_id, False))
+            except _LostRace:
+                lost += 1
+        if result is None:
+            # Lost every race tried: lock every eligible staff member and pick under that lock.
+            result = _book_locked(
+                business, service, request, fingerprint, start, now, staff_ids, request.staff_id, client_keys, final=True
             )
     except _SlotTaken:
         raise SlotUnavailable(
-            "That time is no longer available. Please pick another.",
+            _("That time is no longer available. Please pick another."),
             availability_service.nearest_alternatives(business, service, start, now, staff_id=request.staff_id),
         ) from None
     except IntegrityError:
@@ -264,7 +287,96 @@ def create_booking(business: Business, request: BookingRequest, now: datetime | 
         if existing is not None:
             return BookingResult(existing, created=False)
         raise
+    return result
+
+
+def _book_locked(
+    business: Business, service: Service, request: BookingRequest, fingerprint: str, start: datetime, now: datetime,
+    lock_staff: list[int], staff_id: int | None, client_keys: list[str], *, skip_locked: bool = False, final: bool = False,
+) -> BookingResult:
+    """One try of :func:`create_booking`, one unit of work: lock ``lock_staff`` (skipping rather
+    than waiting with ``skip_locked``) and the client's keys, re-check the slot of ``staff_id``
+    (None: any of them) for one day, insert the booking and emit its event. Raises
+    :class:`StaffBusy`, :class:`_SlotTaken` (``final``) or :class:`_LostRace` (the slot is gone)."""
+    settings = business.settings
+    business_id = business.id
+    with unit_of_work(lock_staff, skip_locked=skip_locked, lock_keys=client_keys):
+        # Another request with the same key may have committed while we waited for the lock.
+        existing = _find_by_idempotency_key(business_id, request.idempotency_key, fingerprint, now)
+        if existing is not None:
+            return BookingResult(existing, created=False)
+        held = _clients_booking_of_slot(business_id, service.id, start, request, now)
+        if held is not None:
+            return BookingResult(held, created=False, already_booked=True)
+        slot = _pick_slot(business, service, start, request.seats, staff_id, now)
+        if slot is None:
+            raise _SlotTaken if final else _LostRace
+        client, returning = _upsert_client(business_id, request.client_name, request.client_email, request.client_phone)
+        needs_approval = settings.requires_approval and not (returning and settings.auto_approve_returning_clients)
+        before, after = service.buffers(settings)
+        booking = Booking(
+            reference=new_reference(),
+            business_id=business_id,
+            service_id=service.id,
+            staff_id=slot.staff_id,
+            client=client,
+            start_at=slot.start,
+            end_at=slot.end,
+            buffer_before_minutes=before,
+            buffer_after_minutes=after,
+            seats=request.seats,
+            client_name=request.client_name,
+            client_email=request.client_email,
+            client_phone=request.client_phone,
+            client_timezone=request.client_timezone,
+            notes=request.notes,
+            status=BookingStatus.PENDING if needs_approval else BookingStatus.CONFIRMED,
+            created_at=now,
+        )
+        if needs_approval:
+            # A request cannot hold a slot past the slot itself.
+            booking.expires_at = min(now + timedelta(hours=settings.booking_expiry_hours), slot.start)
+        else:
+            booking.approved_at = now
+        db.session.add(booking)
+        if request.idempotency_key:
+            _record_idempotency_key(business_id, request.idempotency_key, fingerprint, booking, now)
+        booking_events.emit(
+            booking, created_event(booking.status), previous_status=None, actor_kind=ActorKind.CLIENT, now=now,
+            note="booked online", auto_approved=bool(settings.requires_approval and not needs_approval),
+        )
     return BookingResult(booking, created=True)
+
+
+def _clients_booking_of_slot(
+    business_id: int, service_id: int, start: datetime, request: BookingRequest, now: datetime
+) -> Booking | None:
+    """The client's own booking of this slot, if they already hold it: a booking of the business
+    for ``service_id`` starting at ``start`` (UTC), pending (and not past its expiry) or
+    confirmed, whose e-mail (stored lower-cased) or E.164 phone is the request's, with the
+    request's staff member when it names one. Oldest first. Read inside the create path's unit
+    of work, under the client's locks (:func:`_client_lock_keys`), so two submits of the same
+    client cannot both miss it even when they go to two staff members."""
+    contact = []
+    if request.client_email:
+        contact.append(Booking.client_email == request.client_email.strip().lower())
+    if request.client_phone:
+        contact.append(Booking.client_phone == request.client_phone)
+    if not contact:
+        return None
+    query = select(Booking).where(
+        Booking.business_id == business_id,
+        Booking.service_id == service_id,
+        Booking.start_at == start,
+        or_(*contact),
+        or_(
+            Booking.status == BookingStatus.CONFIRMED,
+            (Booking.status == BookingStatus.PENDING) & (or_(Booking.expires_at.is_(None), Booking.expires_at > now)),
+        ),
+    )
+    if request.staff_id is not None:
+        query = query.where(Booking.staff_id == request.staff_id)
+    return db.session.scalar(query.order_by(Booking.id).limit(1))
 
 
 def _record_idempotency_key(business_id: int, key: str, fingerprint: str, booking: Booking, now: datetime) -> None:
@@ -490,11 +602,11 @@ def reschedule(
     """
     now = now or utcnow()
     if new_start.tzinfo is None or new_start.utcoffset() is None:
-        raise ValidationFailed("Give the new time with its UTC offset.", {"start": "Include a UTC offset, e.g. +01:00."})
+        raise ValidationFailed(_("Give the new time with its UTC offset."), {"start": _("Include a UTC offset, e.g. +01:00.")})
     try:
         new_start = new_start.astimezone(availability_service.engine.UTC)
     except OverflowError:  # e.g. 0001-01-01T00:00+14:00
-        raise ValidationFailed("That time is out of range.", {"start": "Pick one of the free times."}) from None
+        raise ValidationFailed(_("That time is out of range."), {"start": _("Pick one of the free times.")}) from None
     booking = get_booking(business, booking_id)
     if staff_id is not None and not availability_service.eligible_staff(booking.service, staff_id):
         raise ValidationFailed(
@@ -530,9 +642,9 @@ def _reschedule_locked(
         if booking.status not in (BookingStatus.PENDING, BookingStatus.CONFIRMED):
             raise Conflict(f"This booking is {booking.status.label}; only requests and confirmed bookings can be rescheduled.")
         if _expired_request(booking, now):
-            raise Conflict("This request has expired; it cannot be rescheduled.")
+            raise Conflict(_("This request has expired; it cannot be rescheduled."))
         if new_start <= now:
-            raise ValidationFailed("That time has already passed. Pick a time in the future.", {"start": "Pick a time in the future."})
+            raise ValidationFailed(_("That time has already passed. Pick a time in the future."), {"start": _("Pick a time in the future.")})
         if new_start == booking.start_at and target_staff == booking.staff_id:
             return
         local_date = new_start.astimezone(ZoneInfo(business.timezone)).date()
@@ -605,11 +717,11 @@ def client_reschedule(business: Business, booking_id: int, new_start: datetime, 
     """
     now = now or utcnow()
     if new_start.tzinfo is None or new_start.utcoffset() is None:
-        raise ValidationFailed("Give the new time with its UTC offset.", {"start": "Include a UTC offset, e.g. +01:00."})
+        raise ValidationFailed(_("Give the new time with its UTC offset."), {"start": _("Include a UTC offset, e.g. +01:00.")})
     try:
         new_start = new_start.astimezone(availability_service.engine.UTC)
     except OverflowError:
-        raise ValidationFailed("That time is out of range.", {"start": "Pick one of the free times."}) from None
+        raise ValidationFailed(_("That time is out of range."), {"start": _("Pick one of the free times.")}) from None
     booking = get_booking(business, booking_id)
     client_self_service.require_allowed(booking, business.settings, client_self_service.RESCHEDULE, now)  # again under the lock
     staff_id = client_staff_id(booking)
@@ -624,7 +736,7 @@ def client_reschedule(business: Business, booking_id: int, new_start: datetime, 
         _reschedule_locked(business, booking, new_start, staff_id, None, now, by_client=True)
     except _SlotTaken:
         raise SlotUnavailable(
-            "That time is no longer free. Please pick another.", client_alternatives(business, booking, new_start, now)
+            _("That time is no longer free. Please pick another."), client_alternatives(business, booking, new_start, now)
         ) from None
     return booking
 
@@ -653,7 +765,7 @@ def client_cancel(business: Business, booking_id: int, reason: str | None = None
     """
     reason = (reason or "").strip() or None
     if reason is not None and len(reason) > 2000:
-        raise ValidationFailed("Please keep the reason under 2000 characters.", {"reason": "At most 2000 characters."})
+        raise ValidationFailed(_("Please keep the reason under 2000 characters."), {"reason": _("At most 2000 characters.")})
     now = now or utcnow()
     with _locked(business, booking_id) as booking:
         client_self_service.require_allowed(booking, business.settings, client_self_service.CANCEL, now)
@@ -666,11 +778,19 @@ def client_cancel(business: Business, booking_id: int, reason: str | None = None
     return booking
 
 
-def revoke_client_links(business: Business, booking_id: int) -> Booking:
-    """Replace the booking's manage secret, so every manage link already sent stops working
-    (410); later e-mails and the confirmation page carry a new one. Commits. Raises :class:`NotFound`."""
+def revoke_client_links(business: Business, booking_id: int, actor: User | None = None, *, now: datetime | None = None) -> Booking:
+    """Replace the booking's manage secret, so every manage link and confirmation link already
+    sent stops working (410); later e-mails and the confirmation page carry a new one. Writes a
+    ``links_revoked`` row in the booking's history (``actor``: who of the business; status
+    unchanged) and announces nothing else: no e-mail, no notification. Commits. Raises :class:`NotFound`."""
     booking = get_booking(business, booking_id)
+    now = now or utcnow()
     with unit_of_work():
         db.session.refresh(booking)
         booking.manage_secret = new_manage_secret()
+        db.session.add(BookingAuditEntry(
+            booking=booking, event=BookingEvent.LINKS_REVOKED, from_status=booking.status, to_status=booking.status,
+            actor_user_id=actor.id if actor else None, actor_kind=ActorKind.OWNER if actor else ActorKind.SYSTEM,
+            note="client links revoked", data={}, created_at=now,
+        ))
     return booking

@@ -187,14 +187,17 @@ def run_worker(app: Flask, queues: tuple[str, ...] = QUEUES, *, burst: bool = Fa
     try:
         with app.app_context():
             while not stop.is_set():
-                worker = AppWorker(list(queues), connection=conn)
+                worker = None
                 try:
+                    # Inside the try: RQ's worker names itself in Redis as it is made, and Redis
+                    # may have gone again since wait_for_redis saw it.
+                    worker = AppWorker(list(queues), connection=conn)
                     worker.work(with_scheduler=True, burst=burst)
                     lost = False
                 except (RedisError, OSError) as exc:
                     lost = True
                     log.warning("RQ worker lost Redis: %s", exc)
-                if worker.stop_requested or (burst and not lost):
+                if (worker is not None and worker.stop_requested) or (burst and not lost):
                     return
                 db.session.remove()
                 log.warning("RQ worker stopped without being asked to (Redis unavailable?); reconnecting")
