@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Email, Length, ValidationError
 from app.domain.passwords import MIN_LENGTH as MIN_PASSWORD_LENGTH
 from app.domain.passwords import password_problem
 from app.text import SingleLine
-from app.timezones import all_timezones
+from app.timezones import TimezoneField
 
 CURRENCIES = ["USD", "EUR", "GBP", "CAD", "AUD", "NZD", "CHF", "SEK", "NOK", "DKK", "PLN", "CZK", "JPY", "INR", "SGD", "HKD", "ZAR", "BRL", "MXN"]
 
@@ -23,12 +23,8 @@ class SignupForm(FlaskForm):
         validators=[DataRequired("Please choose a password.")],
     )
     business_name = StringField("Business name", validators=[DataRequired("Please enter your business's name."), SingleLine(), Length(max=120)])
-    timezone = SelectField("Time zone", default="Europe/London")
+    timezone = TimezoneField("Time zone", default="Europe/London")
     currency = SelectField("Currency", choices=[SelectChoice(c) for c in CURRENCIES], default="GBP")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.timezone.choices = [SelectChoice(z) for z in all_timezones()]
 
     def validate_password(self, field):
         problem = password_problem(field.data or "", email=self.email.data or "", names=(self.name.data or "", self.business_name.data or ""))

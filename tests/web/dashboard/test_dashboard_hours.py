@@ -112,7 +112,7 @@ def test_add_staff(client, logged_in, db):
 @pytest.mark.parametrize(
     "data, field, message",
     [({"display_name": "", "staff_timezone": ""}, "display_name", "Please enter a name."),
-     ({"display_name": "A", "staff_timezone": "Mars/Base"}, "staff_timezone", "Not a valid choice.")],
+     ({"display_name": "A", "staff_timezone": "Mars/Base"}, "staff_timezone", "Choose a time zone from the list.")],
 )
 def test_add_staff_validation(client, logged_in, db, data, field, message):
     response = client.post("/dashboard/staff", data=data)
