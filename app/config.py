@@ -121,9 +121,10 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = os.environ.get("SESSION_COOKIE_SECURE", "0") == "1"
-    # Who may frame the public booking pages (CSP frame-ancestors source list, e.g.
-    # "'self' https://shop.example"); the dashboard, sign-in pages and API are never framed.
-    PUBLIC_FRAME_ANCESTORS = os.environ.get("PUBLIC_FRAME_ANCESTORS", "'self'")
+    # Who may frame the public booking pages of a business that lists no sites of its own (CSP
+    # frame-ancestors source list: "*" any site, "'self'", "'self' https://shop.example"); the
+    # dashboard, sign-in pages and API are never framed.
+    PUBLIC_FRAME_ANCESTORS = os.environ.get("PUBLIC_FRAME_ANCESTORS", "*")
     # A confirmation link works until this many days after the appointment (then 410 Gone).
     CONFIRMATION_LINK_DAYS = int(os.environ.get("CONFIRMATION_LINK_DAYS", "30"))
     # A client's "Manage booking" link works until this many days after the appointment ends.

@@ -28,6 +28,7 @@ from app.extensions import db
 from app.models import Booking, Business, Service, StaffMember, User, utcnow
 from app.services import (
     availability_service,
+    branding,
     booking_emails,
     booking_events,
     booking_service,
@@ -48,6 +49,7 @@ PROFILE = dict(
     address="123 Pool Street, London",
     phone="+44 20 7946 0000",
     email="info@swimschool.example",
+    brand_color="#0e7490",  # pool teal: the booking page's buttons and the e-mails' header
 )
 
 # Alex (the owner): Mon-Fri 09:00-17:00 with a lunch break; Sam: Tue-Sat 10:00-18:00.
@@ -160,6 +162,31 @@ def silenced_subscribers() -> Iterator[None]:
         registered[:] = saved
 
 
+def demo_logo() -> bytes:
+    """A small PNG logo for the demo, drawn here (no image file to ship): three white waves on a
+    teal rounded square, 256 x 256 pixels."""
+    import io
+    import math
+
+    from PIL import Image, ImageDraw
+
+    scale = 4  # drawn large, then scaled down: smooth edges without an anti-aliasing API
+    size = 256 * scale
+    image = Image.new("RGBA", (size, size), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rounded_rectangle((0, 0, size - 1, size - 1), radius=56 * scale, fill=(14, 116, 144, 255))
+    radius = 7 * scale  # half the stroke: each wave is a run of overlapping dots, round at both ends
+    for row, y in enumerate((92, 136, 180)):
+        colour = (255, 255, 255, 255 - row * 50)
+        for step in range(0, 177 * scale, 2):
+            x = 40 * scale + step
+            wave_y = (y + 11 * math.sin(step / (176 * scale) * 2 * math.pi + row * 0.5)) * scale
+            draw.ellipse((x - radius, wave_y - radius, x + radius, wave_y + radius), fill=colour)
+    out = io.BytesIO()
+    image.resize((256, 256), Image.Resampling.LANCZOS).save(out, "PNG")
+    return out.getvalue()
+
+
 def create_demo(now: datetime | None = None) -> tuple[Business, bool]:
     """Create Swim School Pro (owner, staff, hours, services, bookings) unless it exists.
 
@@ -182,6 +209,7 @@ def create_demo(now: datetime | None = None) -> tuple[Business, bool]:
     for key, value in PROFILE.items():
         setattr(business, key, value)
     db.session.commit()
+    branding.set_logo(business, demo_logo())
     business_service.update_settings(business, requires_approval=True)
 
     alex = business.staff[0]

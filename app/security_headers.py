@@ -8,14 +8,18 @@ their handlers there (no ``on*=`` attributes, no ``hx-on``), so a fragment htmx 
 whose nonce the page never saw, needs none.
 
 Framing: the dashboard, sign-in pages and the API may never be framed (``frame-ancestors 'none'``
-and ``X-Frame-Options: DENY``); the public booking pages follow ``PUBLIC_FRAME_ANCESTORS``
-(default ``'self'``), so owners can later embed them on their own sites.
+and ``X-Frame-Options: DENY``). The public booking pages may be shown on owners' own sites: a
+business that lists its sites (``Business.embed_origins``) gets ``'self'`` and those; any other
+gets ``PUBLIC_FRAME_ANCESTORS`` (default ``*``, any site). ``X-Frame-Options`` can say only DENY
+or SAMEORIGIN, so those pages send it only when the list is exactly ``'self'``.
 """
 from __future__ import annotations
 
 import secrets
 
-from flask import Flask, Response, current_app, request
+from flask import Flask, Response, current_app, g, request
+
+from app.domain.embedding import FramingPolicy
 
 # Endpoints whose policy differs, and why. The sent e-mail preview shows the stored HTML in a
 # sandboxed srcdoc iframe (no scripts, no same-origin); srcdoc documents inherit the page's
@@ -42,10 +46,14 @@ def _is_public_page() -> bool:
 
 
 def frame_ancestors() -> str:
-    """The ``frame-ancestors`` source list for this request: ``PUBLIC_FRAME_ANCESTORS`` on the
-    public booking pages, else ``'none'``."""
+    """The ``frame-ancestors`` source list for this request: on the public booking pages,
+    ``'self'`` and the business's listed sites, or ``PUBLIC_FRAME_ANCESTORS`` when it lists none
+    (or the page names no business: a 404); ``'none'`` everywhere else."""
     if _is_public_page():
-        return current_app.config.get("PUBLIC_FRAME_ANCESTORS") or "'self'"
+        anywhere = current_app.config.get("PUBLIC_FRAME_ANCESTORS") or "*"
+        business = g.get("public_business")  # put there by app.public.routes.load_business
+        origins = tuple(business.embed_origins or ()) if business is not None else ()
+        return FramingPolicy(origins).frame_ancestors(anywhere)
     return "'none'"
 
 
