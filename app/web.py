@@ -42,14 +42,59 @@ def favicon():
     return redirect(url_for("static", filename="favicon.svg"), code=301)
 
 
+def landing():
+    """``/``: what Flowkey is, with sign-up and log-in; a signed-in owner goes to the dashboard.
+    Links to the demo business's booking page when the demo is loaded."""
+    from flask_login import current_user
+
+    from app.demo import SLUG as DEMO_SLUG
+    from app.extensions import db
+    from app.models import Business
+
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    demo = db.session.scalar(db.select(Business.id).where(Business.slug == DEMO_SLUG))
+    return render("landing.html", demo_url=url_for("public.business_page", slug=DEMO_SLUG) if demo else None)
+
+
+def error_links() -> list[tuple[str, str]]:
+    """Where an error page sends the visitor next, as ``[(label, url), ...]``: the business's
+    booking page when the failed URL named a business that exists, the dashboard for someone
+    logged in, else Flowkey's home page. Never the failed URL itself."""
+    from flask import request
+    from flask_babel import gettext as _
+    from flask_login import current_user
+
+    from app.extensions import db
+    from app.models import Business
+
+    links = []
+    slug = (request.view_args or {}).get("slug")
+    if isinstance(slug, str) and request.blueprint == "public":
+        try:
+            name = db.session.scalar(db.select(Business.name).where(Business.slug == slug))
+        except Exception:  # the database may be why this is an error page
+            db.session.rollback()
+            name = None
+        if name:
+            links.append((_("Book with %(business)s", business=name), url_for("public.business_page", slug=slug)))
+    if current_user and current_user.is_authenticated:
+        links.append((_("Go to your dashboard"), url_for("dashboard.index")))
+    else:
+        links.append((_("Flowkey home"), url_for("landing")))
+    return [(label, url) for label, url in links if url != request.path]
+
+
 def register(app: Flask) -> None:
-    """Install the template filters (``local``, ``zone_label``, ``phone``, ``tel``), the favicon
-    route and the ``is_htmx`` template variable."""
+    """Install the template filters (``local``, ``zone_label``, ``phone``, ``tel``), the landing
+    page at ``/``, the favicon route and the ``is_htmx`` template variable."""
     app.jinja_env.filters["local"] = format_local
     app.jinja_env.filters["zone_label"] = zone_label
     app.jinja_env.filters["phone"] = format_phone
     app.jinja_env.filters["tel"] = phone_href
     app.add_url_rule("/favicon.ico", "favicon", favicon)
+    app.add_url_rule("/", "landing", landing)
+    app.jinja_env.globals["error_links"] = error_links
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
 

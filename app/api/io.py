@@ -92,13 +92,13 @@ def validate(model: type[M], data) -> M:
         raise ValidationFailed("Please correct the highlighted fields.", field_errors(exc)) from None
 
 
-def validate_json(model: type[M], raw: bytes) -> M:
+def validate_json(model: type[M], raw: bytes, context: dict | None = None) -> M:
     """``raw`` (a JSON document) validated by ``model`` in strict mode (pydantic's JSON mode still
-    reads ISO-8601 strings as dates and instants). Raises :class:`BadJson` when ``raw`` is not JSON,
+    reads ISO-8601 strings as dates and instants), with pydantic's validation ``context``. Raises :class:`BadJson` when ``raw`` is not JSON,
     or nests deeper than pydantic-core's parser allows (a few hundred levels, instead of Python's
     recursion limit), and :class:`ValidationFailed` when it does not fit ``model``."""
     try:
-        return model.model_validate_json(raw, strict=True)
+        return model.model_validate_json(raw, strict=True, context=context)
     except ValidationError as exc:
         if any(error["type"] == "json_invalid" for error in exc.errors()):
             raise BadJson("The request body must be JSON.") from None
@@ -110,13 +110,13 @@ def query(model: type[M]) -> M:
     return validate(model, request.args.to_dict())
 
 
-def body(model: type[M]) -> M:
-    """The JSON body validated by ``model`` (see :func:`validate_json`). Raises
+def body(model: type[M], context: dict | None = None) -> M:
+    """The JSON body validated by ``model`` (see :func:`validate_json`; ``context`` for its validators). Raises
     :class:`UnsupportedMediaType` (415) unless the Content-Type is JSON; a body over
     ``MAX_CONTENT_LENGTH`` is werkzeug's 413."""
     if not is_json_mimetype(request.mimetype):
         raise UnsupportedMediaType("Send the body as JSON, with Content-Type: application/json.")
-    return validate_json(model, request.get_data(cache=True))
+    return validate_json(model, request.get_data(cache=True), context)
 
 
 def reply(model: BaseModel, status: int = 200, headers: dict | None = None) -> tuple[Response, int]:

@@ -13,7 +13,8 @@ from app.api.spec import endpoint
 from app.domain.availability import group_by_local_date
 from app.extensions import booking_limit
 from app.models import Business
-from app.services import availability_service, booking_service
+from app.phones import phone_region
+from app.services import availability_cache, availability_service, booking_service
 from app.services.booking_service import BookingRequest
 from app.services.errors import BookingClosed, NotFound, SlotUnavailable, ValidationFailed
 
@@ -27,6 +28,14 @@ def _business(slug: str) -> Business:
     if business is None:
         raise NotFound("No business has that booking link.")
     return business
+
+
+def _add_missing_contact(exc: ValidationFailed) -> None:
+    """Report "give an e-mail or a phone" with the body's other errors in one answer: the
+    schema's own check of it runs only once every field is valid."""
+    raw = request.get_json(silent=True)
+    if isinstance(raw, dict) and not any(isinstance(raw.get(k), str) and raw[k].strip() for k in ("client_email", "client_phone")):
+        exc.fields.setdefault("client_email", "Give an e-mail address or a phone number.")
 
 
 def _open(business: Business) -> None:
@@ -50,13 +59,18 @@ def public_services(slug: str):
 @endpoint(f"{PUBLIC}/availability/", "GET", "Free slots per date (business zone), start_date..end_date inclusive",
           query=schemas.AvailabilityQuery, response=schemas.AvailabilityResponse, errors=(404, 409, 422), tag="public")
 def public_availability(slug: str):
-    business = _business(slug)
+    # The business as a plain snapshot (one query when this process has read it before), not ORM rows.
+    current = availability_cache.current(slug) if _SLUG.match(slug) else None
+    if current is None:
+        raise NotFound("No business has that booking link.")
+    business = current.config
     q = query(schemas.AvailabilityQuery)
-    _open(business)
-    service = availability_service.bookable_service(business, q.service_id)
+    if not business.is_active:
+        raise BookingClosed(f"{business.name} is not taking bookings right now.")
+    service = business.bookable_service(q.service_id)
     tz = q.tz or business.timezone
     by_date = group_by_local_date(
-        availability_service.available_slots(business, service, q.start_date, q.end_date), business.timezone
+        availability_cache.client_slots(current, service, q.start_date, q.end_date), business.timezone
     )
     days = {
         q.start_date + timedelta(days=n): [serialize.slot(s, tz) for s in by_date.get(q.start_date + timedelta(days=n), [])]
@@ -65,14 +79,19 @@ def public_availability(slug: str):
     return reply(schemas.AvailabilityResponse(days))
 
 
-@endpoint(f"{PUBLIC}/book/", "POST", "Book a slot (201; 200 when the Idempotency-Key was seen before)",
+@endpoint(f"{PUBLIC}/book/", "POST", "Book a slot (201; 200 with the existing booking when the Idempotency-Key was seen before, "
+          "or when the same client, by e-mail or phone, already holds this slot)",
           body=schemas.BookIn, response=schemas.BookResponse, status=201, errors=(400, 404, 409, 422, 429), tag="public",
           headers=(("Idempotency-Key", "Repeat a submit safely: for 24 hours the same key with the same body returns "
                     "the first booking; with another body, 422 idempotency_key_reused."),))
 @booking_limit
 def public_book(slug: str):
     business = _business(slug)
-    data = body(schemas.BookIn)
+    try:
+        data = body(schemas.BookIn, context={"phone_region": phone_region(business)})
+    except ValidationFailed as exc:
+        _add_missing_contact(exc)
+        raise
     key = request.headers.get("Idempotency-Key")
     if key is not None and not _IDEMPOTENCY_KEY.match(key):
         raise ValidationFailed("Invalid Idempotency-Key.", {"Idempotency-Key": "Use 1-255 visible ASCII characters."})
@@ -88,5 +107,6 @@ def public_book(slug: str):
         )
     except SlotUnavailable as exc:
         return reply(serialize.slot_unavailable(exc, client_tz), exc.status_code)
-    headers = {} if result.created else {"Idempotent-Replayed": "true"}
+    # The client already held this time (same e-mail or phone): their booking, 200, nothing new.
+    headers = {} if result.created or result.already_booked else {"Idempotent-Replayed": "true"}
     return reply(serialize.booked(result.booking), 201 if result.created else 200, headers)

@@ -26,6 +26,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     RootModel,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -241,9 +242,10 @@ class BookIn(Strict):
 
     @field_validator("client_phone")
     @classmethod
-    def _phone(cls, value: str | None) -> str | None:
+    def _phone(cls, value: str | None, info: ValidationInfo) -> str | None:
+        # A number without "+" is read as dialled in the business's country (context "phone_region").
         try:
-            return normalise_phone(value)
+            return normalise_phone(value, (info.context or {}).get("phone_region"))
         except InvalidContact as exc:
             raise PydanticCustomError("phone", str(exc)) from None
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import flash, redirect, request, url_for
+from flask_login import current_user
 
 from app.dashboard import bp
 from app.dashboard.common import BOOKINGS_CHANGED, actor, back, current_business
@@ -135,7 +136,7 @@ def history(booking: Booking) -> list[HistoryRow]:
         if e.from_status and e.from_status != e.to_status:
             what = f"{e.from_status.label} → {e.to_status.label}"
         else:
-            what = "rescheduled" if e.event == BookingEvent.RESCHEDULED else e.to_status.label
+            what = {BookingEvent.RESCHEDULED: "rescheduled", BookingEvent.LINKS_REVOKED: "client links revoked"}.get(e.event, e.to_status.label)
         if e.note and e.note != what:
             what = f"{what} — {e.note}"
         data = e.data or {}
@@ -170,7 +171,7 @@ def booking_cancel(booking_id: int):
 @bp.post("/bookings/<int:booking_id>/revoke-links")
 def booking_revoke_links(booking_id: int):
     """Replace the booking's manage secret: every manage link the client has stops working."""
-    booking = booking_service.revoke_client_links(current_business(), booking_id)
+    booking = booking_service.revoke_client_links(current_business(), booking_id, current_user)
     flash(
         f"The client's links to {booking.reference} no longer work. E-mails from now on carry a new one; "
         "you can also send them the link below.",

@@ -9,12 +9,15 @@ import unicodedata
 from datetime import date, time
 from decimal import Decimal
 
+import phonenumbers
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
 from app.models import (
     Business,
     BookingSettings,
+    BusinessSlugHistory,
     DateOverride,
     Membership,
     Role,
@@ -64,6 +67,7 @@ def unique_slug(name: str) -> str:
     if base in RESERVED_SLUGS:
         base = f"{base}-business"
     taken = set(db.session.scalars(select(Business.slug).where(Business.slug.like(f"{base}%"))))
+    taken |= set(db.session.scalars(select(BusinessSlugHistory.slug).where(BusinessSlugHistory.slug.like(f"{base}%"))))
     if base not in taken:
         return base
     n = 2
@@ -206,21 +210,84 @@ def delete_override(staff: StaffMember, override_id: int) -> None:
         db.session.delete(override)
 
 
-PROFILE_FIELDS = {"name", "description", "address", "phone", "email", "timezone", "currency", "language", "brand_color"}
+PROFILE_FIELDS = {"name", "description", "address", "phone", "email", "timezone", "currency", "language", "brand_color", "country"}
 
 
 def update_profile(business: Business, **fields) -> Business:
     """Set the business's profile fields (already validated: name, description, address, phone,
-    email, IANA timezone, currency, e-mail language code, brand_color "#rrggbb" or None) and commit. The slug never changes (the link stays the same)."""
+    email, IANA timezone, currency, e-mail language code, brand_color "#rrggbb" or None, country
+    ISO 3166 alpha-2 or None for automatic) and commit. The slug changes only with
+    :func:`change_slug`. Raises :class:`ValidationFailed` for a country phone numbers cannot be
+    read for."""
     unknown = set(fields) - PROFILE_FIELDS
     if unknown:
         raise ValidationFailed("Unknown profile field.", {key: "Unknown field." for key in unknown})
     require_single_line(**{key: value for key, value in fields.items() if key != "description"})
     if "description" in fields:
         fields["description"] = _paragraph("description", fields["description"])
+    if "country" in fields:
+        fields["country"] = _country(fields["country"])
     with unit_of_work():
         for key, value in fields.items():
             setattr(business, key, value)
+    return business
+
+
+def _country(value: str | None) -> str | None:
+    """An ISO 3166 alpha-2 code phone numbers can be read for (upper-cased), None for none.
+    Raises :class:`ValidationFailed` (field ``country``)."""
+    code = (value or "").strip().upper() or None
+    if code is not None and code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ValidationFailed("Please correct the highlighted fields.", {"country": "Choose a country from the list."})
+    return code
+
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,98}[a-z0-9])?$")
+
+
+def current_slug(old_slug: str) -> str | None:
+    """The current slug of the business that used ``old_slug`` before (see :func:`change_slug`),
+    or None."""
+    return db.session.scalar(
+        select(Business.slug).join(BusinessSlugHistory, BusinessSlugHistory.business_id == Business.id)
+        .where(BusinessSlugHistory.slug == old_slug)
+    )
+
+
+def change_slug(business: Business, new_slug: str) -> Business:
+    """Give the business the booking link ``/book/<new_slug>`` and commit.
+
+    ``new_slug`` is lower-cased and must be 1-100 characters of a-z, 0-9 and inner hyphens,
+    not a reserved word, and not the slug, current or former, of another business. The old slug
+    goes into the business's slug history, so its links answer 301 to the new one and no other
+    business can take it; taking back a slug of its own history removes it from there. The
+    same slug again changes nothing. Raises :class:`ValidationFailed` (field ``slug``).
+    """
+    new = (new_slug or "").strip().lower()
+    if not SLUG_PATTERN.match(new):
+        raise ValidationFailed(
+            "Please correct the link.", {"slug": "Use 1 to 100 lower-case letters, digits and hyphens (not first or last)."}
+        )
+    if new in RESERVED_SLUGS:
+        raise ValidationFailed("Please correct the link.", {"slug": "That word is reserved; choose another."})
+    if new == business.slug:
+        return business
+    taken = {"slug": "Another business has (or had) that link; choose another."}
+    try:
+        with unit_of_work():
+            if db.session.scalar(select(Business.id).where(Business.slug == new, Business.id != business.id)) is not None:
+                raise ValidationFailed("That link is taken.", taken)
+            former = db.session.scalar(select(BusinessSlugHistory).where(BusinessSlugHistory.slug == new))
+            if former is not None and former.business_id != business.id:
+                raise ValidationFailed("That link is taken.", taken)
+            if former is not None:
+                db.session.delete(former)
+                db.session.flush()
+            db.session.add(BusinessSlugHistory(business_id=business.id, slug=business.slug))
+            business.slug = new
+    except IntegrityError:
+        # A concurrent change took it between the check and the commit (both slugs are unique).
+        raise ValidationFailed("That link is taken.", taken) from None
     return business
 
 

@@ -232,8 +232,9 @@ def test_book_in_the_past_is_409(client, business, lesson):
         ({"client_email": None, "client_phone": None}, {"client_email": "Give an e-mail address or a phone number."}),
         ({"client_email": "", "client_phone": "  "}, {"client_email": "Give an e-mail address or a phone number."}),
         ({"client_email": "not-an-email"}, {"client_email": "Enter a valid e-mail address, like name@example.com."}),
-        ({"client_phone": "12"}, {"client_phone": "That phone number does not look right; include the country code, like +1 212 555 0123."}),
-        ({"client_phone": "phone"}, {"client_phone": "Enter a phone number with its country code, like +44 7911 123456."}),
+        # A London business: numbers are read as dialled in the UK, and the examples are British.
+        ({"client_phone": "12"}, {"client_phone": "That phone number does not look right; write it like 07400 123456 or +44 7400 123456."}),
+        ({"client_phone": "phone"}, {"client_phone": "Enter a phone number, like 07400 123456 or +44 7400 123456."}),
         ({"notes": "x" * 2001}, {"notes": "Must be at most 2000 characters."}),
         ({"client_name": "   "}, {"client_name": "This field is required."}),
         ({"client_name": "a\x00b"}, {"client_name": "Remove line breaks, tabs and other control characters."}),
@@ -258,6 +259,7 @@ def test_book_missing_fields(client, business):
     assert response.status_code == 422
     assert response.json["error"]["fields"] == {
         "service_id": "This field is required.", "start": "This field is required.", "client_name": "This field is required.",
+        "client_email": "Give an e-mail address or a phone number.",
     }
 
 

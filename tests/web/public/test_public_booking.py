@@ -101,7 +101,8 @@ def test_same_idempotency_key_twice_makes_one_booking(client, db, shop, lesson, 
     first = client.post(url, data=form_data(idempotency_key="double-click"))
     second = client.post(url, data=form_data(idempotency_key="double-click"))
     assert (first.status_code, second.status_code) == (303, 303)
-    assert first.headers["Location"] == second.headers["Location"]
+    # The same booking's page, saying the client already has this time.
+    assert second.headers["Location"] == first.headers["Location"] + "&already=1"
     assert booking_count(db) == 1
 
 
@@ -134,7 +135,7 @@ def test_phone_only_is_enough(client, db, shop, lesson, day):
     "fields, field, message",
     [
         ({"email": "not-an-email"}, "email", "Enter a valid e-mail address"),
-        ({"email": "", "phone": "abc"}, "phone", "Enter a phone number with its country code"),
+        ({"email": "", "phone": "abc"}, "phone", "Enter a phone number, like 07400 123456 or +44 7400 123456."),
         ({"email": "", "phone": "+44 12"}, "phone", "That phone number does not look right"),
         ({"email": "", "phone": ""}, "email", "Please give an e-mail address or a phone number"),
         ({"notes": "x" * 2001}, "notes", "Notes can be at most 2000 characters."),
