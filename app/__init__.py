@@ -148,9 +148,11 @@ def register_cli(app: Flask) -> None:
 
 
 def register_template_helpers(app: Flask) -> None:
+    from app.i18n import register as register_i18n
     from app.web import register
 
     register(app)
+    register_i18n(app)  # the public pages' language: date, price and day-name helpers, the lang cookie
 
 
 def register_security_headers(app: Flask) -> None:

@@ -6,6 +6,7 @@ from datetime import time
 from decimal import Decimal
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -27,9 +28,10 @@ from app.domain.booking_state import BookingStatus
 from app.domain.colors import DEFAULT_BRAND
 from app.i18n import LANGUAGES
 from app.models.outbox import JobStatus
+from app.phones import country_choices
 from app.services import notifications
 from app.text import SingleLine, paragraph_filter
-from app.timezones import MAX_YEAR, MIN_YEAR, all_timezones, in_year_window
+from app.timezones import MAX_YEAR, MIN_YEAR, TimezoneField, in_year_window
 
 
 def _in_years(form, field):
@@ -59,6 +61,16 @@ CLIENT_NOTICE_MAX_HOURS = 720  # 30 days: how long before the start online chang
 
 class LinkForm(FlaskForm):
     is_active = BooleanField("Booking link is on (clients can book)")
+
+
+class SlugForm(FlaskForm):
+    """The booking link's last part; checked by :func:`app.services.business_service.change_slug`."""
+
+    slug = StringField(
+        "Link name", validators=[DataRequired("Please enter a link name."), SingleLine(), Length(max=100)],
+        filters=[lambda v: v.strip().lower() if isinstance(v, str) else v],
+        description="Lower-case letters, digits and hyphens. Your old link keeps working: it forwards to the new one.",
+    )
 
 
 _OFFSET = re.compile(r"^(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?:in)?)?$", re.I)
@@ -173,19 +185,36 @@ class ProfileForm(FlaskForm):
     address = StringField("Address", validators=[SingleLine(), Length(max=255)])
     phone = StringField("Phone", validators=[SingleLine(), Length(max=40)])
     email = EmailField("Contact e-mail", validators=[Optional(), SingleLine(), Email("Please enter a valid e-mail address."), Length(max=255)])
-    timezone = SelectField("Time zone")
+    timezone = TimezoneField("Time zone")
     currency = SelectField("Currency", choices=[SelectChoice(c) for c in CURRENCIES])
     language = SelectField(
         "E-mail language",
         # Each language by its own name, marked as such for screen readers.
         choices=[SelectChoice(code, lang.name, render_kw={"lang": code}) for code, lang in LANGUAGES.items()],
         validate_choice=False,  # validate_language: a form that does not post it keeps the language
-        description="Clients and you get booking e-mails in this language.",
+        description=(
+            "Clients and you get booking e-mails in this language. The booking page uses it too when a "
+            "client's browser asks for none of the four (clients can switch language on the page)."
+        ),
     )
-    brand_color = ColorField("Brand colour", description="The header and buttons of your e-mails.")
+    brand_color = ColorField("Brand colour", description="Buttons, links and the header of your booking page and e-mails; made darker where text needs it to stay readable.")
     default_colors = BooleanField("Use Flowkey’s default colours")
+    country = SelectField(
+        "Country",
+        validate_choice=False,  # validate_country: a form that does not post it keeps the country
+        description="Clients may write their phone number as it is dialled here, without the country code.",
+    )
 
     FIELDS = ("name", "description", "address", "phone", "email", "timezone", "currency")
+
+    def validate_country(self, field):
+        if field.raw_data and field.data and field.data not in {code for code, _name in country_choices()}:
+            raise ValidationError("Choose a country from the list.")
+
+    def country_field(self) -> dict:
+        """``{"country": "GB"}`` (None for "from the time zone") when the form posted it, else
+        ``{}`` so the business keeps its country."""
+        return {"country": self.country.data or None} if self.country.raw_data else {}
 
     def validate_language(self, field):
         if field.raw_data and field.data not in LANGUAGES:
@@ -212,7 +241,7 @@ class ProfileForm(FlaskForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.timezone.choices = [SelectChoice(z) for z in all_timezones()]
+        self.country.choices = [SelectChoice("", "Automatic (from your phone number, else your time zone)")] + [SelectChoice(code, name) for code, name in country_choices()]
         if self.currency.data and self.currency.data not in CURRENCIES:
             self.currency.choices = [*self.currency.choices, SelectChoice(self.currency.data)]
 
@@ -352,11 +381,7 @@ class OverrideForm(FlaskForm):
 
 class StaffForm(FlaskForm):
     display_name = StringField("Name", validators=[DataRequired("Please enter a name."), SingleLine(), Length(max=120)])
-    staff_timezone = SelectField("Time zone")
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.staff_timezone.choices = [SelectChoice("", "Same as the business")] + [SelectChoice(z) for z in all_timezones()]
+    staff_timezone = TimezoneField("Time zone", blank_label="Same as the business")
 
 
 # ------------------------------------------------------------------ bookings
@@ -478,3 +503,41 @@ class JobFilterForm(FlaskForm):
         default="",
         validate_choice=True,
     )
+
+
+# ------------------------------------------------------------------ branding and embedding
+
+class LogoForm(FlaskForm):
+    """The logo upload (multipart). The file is checked by :func:`app.services.branding.clean_logo`."""
+
+    logo = FileField("Image file", description="PNG, JPEG or WebP, up to 1 MB. Shown at most 512 pixels wide or tall.")
+
+
+class RemoveLogoForm(FlaskForm):
+    pass
+
+
+class EmbedSitesForm(FlaskForm):
+    """Who may show the booking page in a frame: any site, or only the listed ones (one a line)."""
+
+    where = RadioField(
+        "Which websites may show your booking page",
+        choices=[SelectChoice("any", "Any website"), SelectChoice("listed", "Only the websites listed below")],
+        default="any",
+        validators=[InputRequired("Choose one.")],
+    )
+    origins = TextAreaField(
+        "Your websites",
+        description="One address a line, e.g. https://www.example.com. https://*.example.com allows every subdomain.",
+        validators=[Length(max=6000, message="That list is too long.")],
+        render_kw={"rows": 4, "autocomplete": "off", "spellcheck": "false"},
+    )
+
+
+class EmbedOptionsForm(FlaskForm):
+    """The popup button's label, shown in the snippet and the preview (a GET form)."""
+
+    class Meta:
+        csrf = False
+
+    label = StringField("Button text", default="Book now", validators=[Optional(), SingleLine(), Length(max=60, message="Keep the button text under 60 characters.")])

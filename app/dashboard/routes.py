@@ -52,6 +52,7 @@ def dashboard_context():
 from app.dashboard import (  # noqa: E402,F401  (register the views)
     views_api_keys,
     views_bookings,
+    views_branding,
     views_hours,
     views_jobs,
     views_notifications,

@@ -4,6 +4,7 @@ from app.models.booking import ActorKind, Booking, BookingAuditEntry, BookingSta
 from app.models.business import (
     Business,
     BookingSettings,
+    BusinessSlugHistory,
     DateOverride,
     Service,
     StaffMember,
@@ -15,6 +16,7 @@ from app.models.outbox import JobStatus, OutboxJob, SentMessage  # noqa: F401
 from app.models.notification import BookingNotification, NotificationPreference  # noqa: F401
 from app.models.connection import Connection, ConnectionKind, ConnectionStatus
 from app.models.idempotency import BookingIdempotencyKey
+from app.models.branding import BusinessLogo
 
 __all__ = [
     "ActorKind",
@@ -25,6 +27,8 @@ __all__ = [
     "BookingSettings",
     "BookingStatus",
     "Business",
+    "BusinessSlugHistory",
+    "BusinessLogo",
     "Client",
     "Connection",
     "ConnectionKind",

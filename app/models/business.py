@@ -57,6 +57,15 @@ class Business(db.Model):
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     # "#rrggbb" for the e-mails' header band and buttons; None = Flowkey's default colours.
     brand_color: Mapped[str | None] = mapped_column(String(7))
+    # The logo's SHA-256 (hex, first 16 characters), which its URL carries so a new logo shows at
+    # once; None = no logo. The image itself is a BusinessLogo row, read only by its URL.
+    logo_digest: Mapped[str | None] = mapped_column(String(16))
+    # Sites allowed to show the booking pages in a frame (canonical origins, app.domain.embedding);
+    # None = any site.
+    embed_origins: Mapped[list[str] | None] = mapped_column(JSON)
+    # ISO 3166-1 alpha-2 (e.g. "GB"): clients may write phone numbers as they are dialled in this
+    # country (app.services.clients.normalise_phone). None = guessed from the time zone.
+    country: Mapped[str | None] = mapped_column(String(2))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Goes up in the same transaction as any change to the business's settings, services, staff,
     # hours or overrides (app.services.availability_versions): cached availability is keyed on it.
@@ -66,6 +75,21 @@ class Business(db.Model):
     settings: Mapped["BookingSettings"] = relationship(back_populates="business", uselist=False, cascade="all, delete-orphan")
     staff: Mapped[list["StaffMember"]] = relationship(back_populates="business", order_by="StaffMember.id", cascade="all, delete-orphan")
     services: Mapped[list["Service"]] = relationship(back_populates="business", order_by="Service.id", cascade="all, delete-orphan")
+
+
+class BusinessSlugHistory(db.Model):
+    """A slug the business used before: its old booking links answer 301 to the current slug,
+    and no other business may take it while it is here (see
+    :func:`app.services.business_service.change_slug`)."""
+
+    __tablename__ = "business_slug_history"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    business_id: Mapped[int] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    business: Mapped[Business] = relationship()
 
 
 class BookingSettings(db.Model):

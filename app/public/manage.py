@@ -14,7 +14,6 @@ saying how to reach the business.
 """
 from __future__ import annotations
 
-import calendar
 from datetime import datetime, timedelta
 from functools import wraps
 from zoneinfo import ZoneInfo
@@ -28,6 +27,7 @@ from wtforms.validators import Length
 
 from app.domain.availability import group_by_local_date
 from app.extensions import booking_limit
+from app.i18n import month_weeks
 from app.models import Booking, Business, utcnow
 from app.public import bp
 from app.public.routes import BadInput, Day, add_months, load_business, parse_date, parse_month, parse_start
@@ -174,7 +174,7 @@ def manage_reschedule(business: Business, booking: Booking, token: str):
         chosen = min(by_day)
     weeks = [
         [Day(d, d.month == month.month, len(by_day.get(d, ())), d == today) for d in week]
-        for week in calendar.Calendar(firstweekday=0).monthdatescalendar(month.year, month.month)
+        for week in month_weeks(month.year, month.month)
     ]
     prev_month = add_months(month, -1) if month > first_month else None
     next_month = add_months(month, 1) if month < last_month else None

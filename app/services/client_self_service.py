@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app.domain.booking_state import BookingStatus
@@ -224,15 +225,23 @@ def require_allowed(booking: Booking, settings: BookingSettings, action: str, no
     if allowed:
         return policy
     if policy.closed_reason == "status":
-        message = f"This booking is {booking.status.label}; it can no longer be changed."
+        from app.i18n import status_label
+
+        message = _("This booking is %(status)s; it can no longer be changed.", status=status_label(booking.status))
     elif policy.closed_reason == "started":
-        message = "This appointment has already started; it can no longer be changed online."
+        message = _("This appointment has already started; it can no longer be changed online.")
     elif action == RESCHEDULE and not policy.reschedule_offered:
-        message = "This booking cannot be rescheduled online. Please contact the business."
+        message = _("This booking cannot be rescheduled online. Please contact the business.")
     elif action == CANCEL and not policy.cancel_offered:
-        message = "This booking cannot be cancelled online. Please contact the business."
+        message = _("This booking cannot be cancelled online. Please contact the business.")
+    elif action == RESCHEDULE:
+        message = _(
+            "It is too late to change this booking online: it can be rescheduled online until %(hours)d hours "
+            "before the start. Please contact the business.", hours=policy.reschedule_notice_hours,
+        )
     else:
-        hours = policy.reschedule_notice_hours if action == RESCHEDULE else policy.cancel_notice_hours
-        verb = "rescheduled" if action == RESCHEDULE else "cancelled"
-        message = f"It is too late to change this booking online: it can be {verb} online until {hours} hours before the start. Please contact the business."
+        message = _(
+            "It is too late to change this booking online: it can be cancelled online until %(hours)d hours "
+            "before the start. Please contact the business.", hours=policy.cancel_notice_hours,
+        )
     raise ChangeNotAllowed(message, action, policy)

@@ -96,7 +96,7 @@ def test_profile(client, logged_in, db):
     [
         ("name", "", "Please enter a name."),
         ("email", "nope", "Please enter a valid e-mail address."),
-        ("timezone", "Nowhere/Land", "Not a valid choice."),
+        ("timezone", "Nowhere/Land", "Choose a time zone from the list."),
         ("description", "x" * 2001, "Field cannot be longer than 2000 characters."),
     ],
 )

@@ -237,7 +237,7 @@ def test_reschedule_picker_full_page_and_fragment(client, shop, book, day):
         f"/book/{shop.slug}/manage/{token}/reschedule/confirm?start={iso_z(at(day, w))}&amp;tz=Europe/London" for w in walls
     ]
     days = re.findall(r'<a class="day free[^"]*" href="([^"]+)"', text(response))
-    assert f"/book/{shop.slug}/manage/{token}/reschedule?month={day:%Y-%m}&amp;date={day.isoformat()}&amp;tz=Europe/London" in days
+    assert f"/book/{shop.slug}/manage/{token}/reschedule?month={day:%Y-%m}&amp;date={day.isoformat()}&amp;tz=Europe/London#times" in days
     fragment = client.get(url, headers=HX)
     assert fragment.status_code == 200 and "<html" not in text(fragment)
     assert re.findall(r'<a class="slot" href="([^"]+)"', text(fragment)) == times

@@ -3,12 +3,14 @@ free day pre-selected, and contact examples that pass our own validation."""
 from __future__ import annotations
 
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from app.services import availability_service
 from app.services.clients import InvalidContact, normalise_email, normalise_phone
+from app.timezones import format_offset
 from tests.web.public.support import at, details_url, form_data
 
 HX = {"HX-Request": "true"}
@@ -29,7 +31,8 @@ def visible_text_with(html: str, needle: str) -> list[str]:
 def test_zone_names_are_shown_with_spaces_on_every_step(client, shop, lesson, day, factory):
     times = client.get(f"/book/{shop.slug}/{lesson.id}?date={day.isoformat()}&tz={NY}").get_data(as_text=True)
     assert "Times shown in <strong>America/New York</strong>" in times
-    assert f'<option value="{NY}" selected>America/New York</option>' in times
+    offset = format_offset(datetime.now(ZoneInfo(NY)).utcoffset())  # the picker shows today's offset
+    assert re.search(rf'<option value="{NY}" selected[^>]*>\({offset}\) New York</option>', times)
 
     start = at(day, "10:00")
     details = client.get(details_url(shop, lesson, start, tz=NY)).get_data(as_text=True)
@@ -113,14 +116,16 @@ def contact_messages() -> list[str]:
 
 
 def examples(text: str) -> list[str]:
-    return re.findall(r"like (\+[\d ]+\d|[\w.]+@[\w.]+\w)", text)
+    """The examples after "like" ("like 07400 123456 or +44 7400 123456." gives both)."""
+    return [e for found in re.findall(r"(?i)\blike ([^.]*\d|[\w.]+@[\w.]+\w)", text) for e in found.split(" or ")]
 
 
 def test_every_example_in_contact_messages_is_accepted(client, shop, lesson, day):
     details = client.get(details_url(shop, lesson, at(day, "10:00"))).get_data(as_text=True)
     hints = re.findall(r'class="field-hint">([^<]*)<', details)
     found = [e for text in contact_messages() + hints for e in examples(text)]
-    assert found == ["+44 7911 123456", "+1 212 555 0123", "name@example.com", "+1 212 555 0123"]
-    assert [normalise_phone(e) if e.startswith("+") else normalise_email(e) for e in found] == [
-        "+447911123456", "+12125550123", "name@example.com", "+12125550123",
+    # The hint gives the London business's local and international forms.
+    assert found == ["+44 7911 123456", "+1 212 555 0123", "name@example.com", "07400 123456", "+44 7400 123456"]
+    assert [normalise_email(e) if "@" in e else normalise_phone(e, "GB") for e in found] == [
+        "+447911123456", "+12125550123", "name@example.com", "+447400123456", "+447400123456",
     ]
