@@ -14,6 +14,7 @@ import functools
 import http.server
 import os
 import re
+import time
 import threading
 from pathlib import Path
 
@@ -124,13 +125,18 @@ def settled(frame: Frame) -> None:
     frame.wait_for_function("() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
 
 
-def heights_match(page: Page, frame: Frame) -> None:
-    """The inline frame is as tall as the page inside it (within a pixel or two of rounding)."""
-    content = frame.evaluate("() => Math.ceil(document.body.getBoundingClientRect().height)")
-    page.wait_for_function(
-        "(h) => Math.abs(document.querySelector('iframe[data-flowkey-embed]').getBoundingClientRect().height - h) <= 2",
-        arg=content,
-    )
+def heights_match(page: Page, frame: Frame, timeout: float = 10.0) -> None:
+    """The inline frame becomes as tall as the page inside it (within a pixel or two of rounding).
+    Both sides are measured afresh on each try: the content may still grow (a logo, a font) while
+    the frame follows it."""
+    deadline = time.monotonic() + timeout
+    while True:
+        content = frame.evaluate("() => Math.ceil(document.body.getBoundingClientRect().height)")
+        outer = page.evaluate("() => document.querySelector('iframe[data-flowkey-embed]').getBoundingClientRect().height")
+        if abs(outer - content) <= 2:
+            return
+        assert time.monotonic() < deadline, f"the frame is {outer}px tall, its content {content}px"
+        page.wait_for_timeout(100)
 
 
 def book_in(frame: Frame, page: Page, name: str, check_height=None) -> str:
@@ -194,7 +200,7 @@ def test_inline_frame_books_and_follows_its_content(live_server, demo, db, other
     iframe = page.locator("iframe[data-flowkey-embed]")
     frame = iframe.element_handle().content_frame()
     expect(frame.get_by_role("heading", level=1, name=demo.business_name)).to_be_visible()
-    assert frame.evaluate("() => document.documentElement.classList.contains('is-framed')")
+    frame.wait_for_function("() => document.documentElement.classList.contains('is-framed')")
     shots = tmp_path / "shots"
     page.screenshot(path=shots / "inline-desktop-services.png", full_page=True)
 
@@ -221,7 +227,8 @@ def test_popup_button_books_and_closes(live_server, demo, db, other_site, browse
     page.goto(url)
     button = page.get_by_role("link", name="Book a lesson")
     expect(button).to_be_visible()
-    assert page.evaluate("() => document.querySelector('a[data-flowkey-popup]').style.backgroundColor") == "rgb(14, 116, 144)"
+    # embed.js (loaded async) paints the button in the business's colour.
+    page.wait_for_function("() => document.querySelector('a[data-flowkey-popup]').style.backgroundColor === 'rgb(14, 116, 144)'")
     shots = tmp_path / "shots"
     page.screenshot(path=shots / "popup-mobile-button.png", full_page=True)
     assert run_axe(page) == []
