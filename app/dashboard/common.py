@@ -7,7 +7,7 @@ from flask import redirect, request, url_for
 from flask_login import current_user
 
 from app.auth.routes import safe_next
-from app.models import Business, User, utcnow
+from app.models import Business, Role, StaffMember, User, utcnow
 
 #: Sent with every response that changes a booking, so the nav badge and lists refresh.
 BOOKINGS_CHANGED = {"HX-Trigger": "bookings-changed"}
@@ -16,6 +16,23 @@ BOOKINGS_CHANGED = {"HX-Trigger": "bookings-changed"}
 def current_business() -> Business:
     """The logged-in user's business (``require_login`` guarantees there is one)."""
     return current_user.business
+
+
+def current_role() -> Role:
+    """The logged-in user's role in their business (``Role.OWNER`` or ``Role.STAFF``)."""
+    return current_user.membership.role
+
+
+def is_owner() -> bool:
+    """Whether the logged-in user owns the business (sees settings, services, keys, everyone's data)."""
+    return current_role() == Role.OWNER
+
+
+def current_staff_member() -> StaffMember | None:
+    """The staff member the logged-in user is (their own bookings and hours), or None when the
+    user has no staff row in the business (an owner who is not bookable)."""
+    user_id = current_user.id
+    return next((s for s in current_business().staff if s.user_id == user_id), None)
 
 
 def actor() -> User:

@@ -9,17 +9,24 @@ from flask import abort, current_app, make_response, request, url_for
 from flask_login import current_user
 
 from app.dashboard import bp
-from app.dashboard.common import current_business, time_until
+from app.dashboard.common import current_business, is_owner, time_until
 from app.extensions import htmx
 from app.services import booking_queries
 
+#: The main menu: (endpoint, label, owners only).
 NAV = [
-    ("dashboard.index", "Overview"),
-    ("dashboard.requests", "Requests"),
-    ("dashboard.bookings", "Bookings"),
-    ("dashboard.services", "Services"),
-    ("dashboard.hours", "Hours"),
-    ("dashboard.settings", "Booking link & settings"),
+    ("dashboard.index", "Overview", False),
+    ("dashboard.requests", "Requests", False),
+    ("dashboard.bookings", "Bookings", False),
+    ("dashboard.services", "Services", True),
+    ("dashboard.hours", "Hours", False),
+    ("dashboard.team", "Team", True),
+    ("dashboard.settings", "Booking link & settings", True),
+]
+#: The "Advanced" menu (owners only): (endpoint, label).
+ADVANCED_NAV = [
+    ("dashboard.jobs", "Jobs"),
+    ("dashboard.sent_email", "Sent e-mail"),
     ("dashboard.api_keys", "API keys"),
 ]
 
@@ -42,7 +49,9 @@ def dashboard_context():
     business = current_business() if current_user.is_authenticated else None
     return {
         "business": business,
-        "nav": NAV,
+        "nav": [(endpoint, label) for endpoint, label, owners_only in NAV if is_owner() or not owners_only]
+        if business else [],
+        "advanced_nav": ADVANCED_NAV if business and is_owner() else [],
         "pending_total": (lambda: booking_queries.pending_count(business)) if business else (lambda: 0),
         "time_until": time_until,
         "booking_url": (current_app.config["BASE_URL"] + "/book/" + business.slug) if business else "",
@@ -58,6 +67,8 @@ from app.dashboard import (  # noqa: E402,F401  (register the views)
     views_notifications,
     views_overview,
     views_services,
+    views_onboarding,
     views_settings,
+    views_team,
 )
 from app.dashboard import views_reschedule  # noqa: E402,F401  (rescheduling)
