@@ -10,10 +10,13 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
 CHROMIUM = "/usr/bin/chromium"
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -22,6 +25,32 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+
+
+def shots_dir(name: str) -> Path | None:
+    """Where a walk's screenshots go: ``$BROWSER_SHOTS_DIR/<name>`` (``PUBLIC_SHOTS_DIR`` is read
+    too), created; None when neither is set, and then no screenshots are taken. They are for a
+    person to look at; what a test asserts does not depend on them."""
+    base = os.environ.get("BROWSER_SHOTS_DIR") or os.environ.get("PUBLIC_SHOTS_DIR")
+    if not base:
+        return None
+    directory = Path(base) / name
+    directory.mkdir(parents=True, exist_ok=True)
+    return directory
+
+
+def at_both_sizes(page, name: str, directory: Path | None, back_to: dict = PHONE) -> None:
+    """Show ``page`` at 390x844 and at 1366x900: at neither may it scroll sideways (content
+    cut off on a phone, or a table wider than the desk). With a ``directory``, a full-page
+    screenshot of each size is saved there as ``<name>-390.png`` / ``<name>-1366.png``.
+    Leaves the page at ``back_to``."""
+    for size in (PHONE, DESKTOP):
+        page.set_viewport_size(size)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{name} at {size['width']} px scrolls sideways by {overflow} px"
+        if directory is not None:
+            page.screenshot(path=directory / f"{name}-{size['width']}.png", full_page=True)
+    page.set_viewport_size(back_to)
 
 
 @pytest.fixture

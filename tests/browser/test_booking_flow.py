@@ -23,6 +23,7 @@ if not os.path.exists("/usr/bin/chromium"):
     pytest.skip("/usr/bin/chromium is not installed", allow_module_level=True)
 pytest.importorskip("playwright.sync_api")
 
+from tests.browser.conftest import shots_dir  # noqa: E402
 from playwright.sync_api import Page, expect  # noqa: E402
 
 AXE_JS = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
@@ -48,14 +49,20 @@ ADA = Client("Ada Lovelace", "ada.lovelace@example.com", "+1 212 555 0123", "", 
 # ------------------------------------------------------------------ helpers
 
 class Shots:
-    """Numbered full-page screenshots under ``tmp_path``."""
+    """Numbered full-page screenshots into ``$BROWSER_SHOTS_DIR/<name>`` when that is set
+    (tests/browser/conftest.py ``shots_dir``); nothing otherwise."""
 
-    def __init__(self, page: Page, directory: Path):
+    def __init__(self, page: Page, directory: Path | str | None):
+        if isinstance(directory, str):
+            directory = shots_dir(directory)
+        elif isinstance(directory, Path) and shots_dir(directory.name) != directory:
+            directory = shots_dir(directory.name)  # a test's tmp_path: nobody looks there
         self.page, self.directory, self.n = page, directory, 0
 
     def __call__(self, name: str) -> None:
         self.n += 1
-        self.page.screenshot(path=self.directory / f"{self.n:02d}-{name}.png", full_page=True)
+        if self.directory is not None:
+            self.page.screenshot(path=self.directory / f"{self.n:02d}-{name}.png", full_page=True)
 
 
 # Reports every Content-Security-Policy violation on the console, including ones in frames and

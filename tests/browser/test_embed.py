@@ -6,7 +6,7 @@ ways, the inline frame and the popup button (static/embed.js), and a client book
 Checked: the booking arrives (with CSRF on, and no session cookie on the frame's requests), the
 inline frame's height follows its content at every step, the popup closes with Escape and gives
 focus back, no console error, axe-core finds no WCAG 2.1 A/AA violation on the host page or in
-the frame, and screenshots at 390 x 844 and 1366 x 900.
+the frame, and screenshots at 390 x 844 and 1366 x 900 (into ``$BROWSER_SHOTS_DIR/embed`` when set).
 """
 from __future__ import annotations
 
@@ -26,6 +26,8 @@ if not os.path.exists("/usr/bin/chromium"):
 pytest.importorskip("playwright.sync_api")
 
 from playwright.sync_api import Frame, Page, expect  # noqa: E402
+
+from tests.browser.conftest import shots_dir  # noqa: E402
 
 AXE_JS = Path(__file__).parent / "vendor" / "axe-4.14.1.min.js"
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
@@ -201,11 +203,13 @@ def test_inline_frame_books_and_follows_its_content(live_server, demo, db, other
     frame = iframe.element_handle().content_frame()
     expect(frame.get_by_role("heading", level=1, name=demo.business_name)).to_be_visible()
     frame.wait_for_function("() => document.documentElement.classList.contains('is-framed')")
-    shots = tmp_path / "shots"
-    page.screenshot(path=shots / "inline-desktop-services.png", full_page=True)
+    shots = shots_dir("embed")
+    if shots is not None:
+        page.screenshot(path=shots / "inline-desktop-services.png", full_page=True)
 
     reference = book_in(frame, page, "Katherine Johnson", check_height=lambda: heights_match(page, frame))
-    page.screenshot(path=shots / "inline-desktop-confirmation.png", full_page=True)
+    if shots is not None:
+        page.screenshot(path=shots / "inline-desktop-confirmation.png", full_page=True)
     assert_booked(db, reference, "Katherine Johnson")
     booking_posts = [(u, c) for u, c in posts if "/details" in u]
     assert len(booking_posts) == 1 and "session=" not in booking_posts[0][1]  # no cookie reached the frame
@@ -215,7 +219,8 @@ def test_inline_frame_books_and_follows_its_content(live_server, demo, db, other
     frame.goto(f"{live_server}/book/{demo.slug}?embed=1")
     expect(frame.get_by_role("heading", level=2, name="Choose a service")).to_be_visible()
     heights_match(page, frame)
-    page.screenshot(path=shots / "inline-mobile-services.png", full_page=True)
+    if shots is not None:
+        page.screenshot(path=shots / "inline-mobile-services.png", full_page=True)
     assert run_axe(frame) == []
     assert problems == []
 
@@ -229,8 +234,9 @@ def test_popup_button_books_and_closes(live_server, demo, db, other_site, browse
     expect(button).to_be_visible()
     # embed.js (loaded async) paints the button in the business's colour.
     page.wait_for_function("() => document.querySelector('a[data-flowkey-popup]').style.backgroundColor === 'rgb(14, 116, 144)'")
-    shots = tmp_path / "shots"
-    page.screenshot(path=shots / "popup-mobile-button.png", full_page=True)
+    shots = shots_dir("embed")
+    if shots is not None:
+        page.screenshot(path=shots / "popup-mobile-button.png", full_page=True)
     assert run_axe(page) == []
 
     # Escape closes it and gives focus back to the button.
@@ -249,10 +255,12 @@ def test_popup_button_books_and_closes(live_server, demo, db, other_site, browse
     expect(dialog).to_be_visible()
     frame = page.locator("dialog iframe").element_handle().content_frame()
     expect(frame.get_by_role("heading", level=2, name="Choose a service")).to_be_visible()
-    page.screenshot(path=shots / "popup-mobile-open.png")
+    if shots is not None:
+        page.screenshot(path=shots / "popup-mobile-open.png")
     assert run_axe(frame) == []
     reference = book_in(frame, page, "Dorothy Vaughan")
-    page.screenshot(path=shots / "popup-mobile-confirmation.png")
+    if shots is not None:
+        page.screenshot(path=shots / "popup-mobile-confirmation.png")
     assert_booked(db, reference, "Dorothy Vaughan")
     booking_posts = [(u, c) for u, c in posts if "/details" in u]
     assert len(booking_posts) == 1 and "session=" not in booking_posts[0][1]
@@ -270,7 +278,8 @@ def test_popup_button_books_and_closes(live_server, demo, db, other_site, browse
     expect(frame.get_by_role("heading", level=2, name="Choose a service")).to_be_visible()
     frame.wait_for_load_state("load")
     page.wait_for_timeout(300)  # let the frame paint before the picture
-    page.screenshot(path=shots / "popup-desktop-open.png")
+    if shots is not None:
+        page.screenshot(path=shots / "popup-desktop-open.png")
     page.get_by_role("button", name="Close").click()
     expect(dialog).to_have_count(0)
     assert problems == []

@@ -6,14 +6,12 @@ one and not "taken". With JavaScript (HTMX swaps) and without (plain forms, wher
 browser's), on a phone (390x844) and a desktop (1366x900); axe-core finds no WCAG 2.1 A/AA
 violation on the form with its errors or on the confirmation page (with JavaScript on).
 
-Screenshots go to ``$FORMS_SHOTS_DIR/<js|no-js>-<phone|desktop>/`` when that is set, else to
-the test's ``tmp_path``.
+Screenshots go to ``$BROWSER_SHOTS_DIR/<js|no-js>-<phone|desktop>/`` when that is set.
 """
 from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -28,16 +26,8 @@ from tests.browser.test_booking_flow import (  # noqa: E402
     AXE_JS, Shots, choose_first_free_day, choose_first_time, choose_service, run_axe, settled, step_heading, watch,
 )
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1366, "height": 900}
+from tests.browser.conftest import DESKTOP, PHONE, shots_dir  # noqa: E402
 NAME, LOCAL_PHONE, E164 = "Katherine Johnson", "07911 123457", "+447911123457"
-
-
-def shots_dir(tmp_path: Path, name: str) -> Path:
-    base = os.environ.get("FORMS_SHOTS_DIR")
-    directory = Path(base) / name if base else tmp_path / name
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
 
 
 def reference_of(page: Page) -> str:
@@ -54,7 +44,7 @@ def test_empty_submit_local_phone_and_back_resubmit(js, viewport, live_server, d
         context.add_init_script(path=str(AXE_JS))
     page = context.new_page()
     problems = watch(page)
-    shot = Shots(page, shots_dir(tmp_path, f"{'js' if js else 'no-js'}-{'phone' if viewport is PHONE else 'desktop'}"))
+    shot = Shots(page, shots_dir(f"{'js' if js else 'no-js'}-{'phone' if viewport is PHONE else 'desktop'}"))
     violations: dict[str, list] = {}
 
     page.goto(f"{live_server}/book/{demo.slug}")
@@ -125,7 +115,7 @@ def test_landing_and_error_pages_pass_axe(viewport, live_server, demo, new_conte
     page = new_context(viewport=viewport, timezone_id="Europe/London").new_page()
     page.add_init_script(path=str(AXE_JS))
     problems = watch(page)
-    shot = Shots(page, shots_dir(tmp_path, f"pages-{'phone' if viewport is PHONE else 'desktop'}"))
+    shot = Shots(page, shots_dir(f"pages-{'phone' if viewport is PHONE else 'desktop'}"))
     found = {}
 
     page.goto(f"{live_server}/")

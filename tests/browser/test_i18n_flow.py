@@ -1,8 +1,8 @@
 """A real browser books the demo's lesson in German (its Accept-Language is de-DE), with
 JavaScript and without: every step in German with German day names and 24-hour times, axe-clean
 (checked in the walk with JavaScript, which axe needs); the language switcher then shows the same
-page in French. Screenshots of each step at 390x844 and
-1366x900 land in the test's ``tmp_path`` (run with ``--basetemp=DIR`` to keep them)."""
+page in French. Every step is shown at 390x844 and 1366x900 without sideways scrolling
+(screenshots into ``$BROWSER_SHOTS_DIR/book-de-<js|no-js>/`` when that is set)."""
 from __future__ import annotations
 
 import os
@@ -20,8 +20,8 @@ from playwright.sync_api import Page, expect  # noqa: E402
 
 from tests.browser.test_booking_flow import AXE_JS, SERVICE, run_axe, settled, watch  # noqa: E402
 
-MOBILE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1366, "height": 900}
+from tests.browser.conftest import PHONE as MOBILE, at_both_sizes, shots_dir  # noqa: E402
+
 DE_DAYS = ["Montag", "Dienstag", "Mittwoch", "Donnerstag", "Freitag", "Samstag", "Sonntag"]
 
 
@@ -37,6 +37,7 @@ def test_client_books_in_german(js, live_server, demo, db, new_context, tmp_path
     problems = watch(page)
     violations: dict[str, list[dict]] = {}
     shots = 0
+    directory = shots_dir(f"book-de-{'js' if js else 'no-js'}")
 
     def check(step: str) -> None:
         nonlocal shots
@@ -46,10 +47,7 @@ def test_client_books_in_german(js, live_server, demo, db, new_context, tmp_path
             if found:
                 violations[step] = found
         shots += 1
-        page.screenshot(path=tmp_path / f"{shots:02d}-{step}-390.png", full_page=True)
-        page.set_viewport_size(DESKTOP)
-        page.screenshot(path=tmp_path / f"{shots:02d}-{step}-1366.png", full_page=True)
-        page.set_viewport_size(MOBILE)
+        at_both_sizes(page, f"{shots:02d}-{step}", directory)
 
     page.goto(f"{live_server}/book/{demo.slug}")
     expect(page.locator("html")).to_have_attribute("lang", "de-DE")

@@ -5,15 +5,14 @@ URL pushed, no full page load) and without (plain links and forms), on a phone (
 desktop (1366x900). axe-core finds no WCAG 2.1 A/AA violation on any manage step (with
 JavaScript off the same URLs are checked in a second, scripted tab).
 
-Screenshots of every step go to ``$MANAGE_SHOTS_DIR/<js|no-js>-<phone|desktop>/`` when that is
-set (e.g. ``/tmp/shots-manage``), else to the test's ``tmp_path``.
+Screenshots of every step go to ``$BROWSER_SHOTS_DIR/<js|no-js>-<phone|desktop>/`` when that is
+set (e.g. ``/tmp/shots``).
 """
 from __future__ import annotations
 
 import os
 import re
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -30,16 +29,8 @@ from tests.browser.test_booking_flow import (  # noqa: E402
     AXE_JS, GRACE, Shots, StepCheck, choose_service, fill_details, run_axe, settled, step_heading, watch,
 )
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1366, "height": 900}
+from tests.browser.conftest import DESKTOP, PHONE, shots_dir  # noqa: E402
 LONDON = ZoneInfo("Europe/London")
-
-
-def shots_dir(tmp_path: Path, name: str) -> Path:
-    base = os.environ.get("MANAGE_SHOTS_DIR")
-    directory = Path(base) / name if base else tmp_path / name
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
 
 
 def free_day_links(page: Page):
@@ -90,7 +81,7 @@ def test_client_reschedules_then_cancels_from_the_confirmation_page(js, viewport
         options.update(is_mobile=True, has_touch=True)
     page = new_context(**options).new_page()
     problems = watch(page)
-    shot = Shots(page, shots_dir(tmp_path, f"{'js' if js else 'no-js'}-{viewport}"))
+    shot = Shots(page, shots_dir(f"{'js' if js else 'no-js'}-{viewport}"))
     visited: list[str] = []
     axe_found: dict[str, list[dict]] = {}
     if js:
@@ -222,7 +213,8 @@ def test_a_revoked_link_shows_its_page(live_server, demo, db, new_context, tmp_p
         expect(page.get_by_role("heading", level=2, name="This link no longer works")).to_be_visible()
         expect(page.locator("#booking-step").get_by_role("link", name="+44 20 7946 0000")).to_be_visible()
         assert run_axe(page) == []
-        page.screenshot(path=shots_dir(tmp_path, f"revoked-{name}") / "01-revoked.png", full_page=True)
+        if (directory := shots_dir(f"revoked-{name}")) is not None:
+            page.screenshot(path=directory / "01-revoked.png", full_page=True)
 
 
 def test_owner_sees_who_changed_the_booking_and_the_client_rules(live_server, demo, db, new_context, tmp_path):
@@ -245,7 +237,7 @@ def test_owner_sees_who_changed_the_booking_and_the_client_rules(live_server, de
         page = new_context(viewport=size, timezone_id="Europe/London").new_page()
         page.add_init_script(path=str(AXE_JS))
         problems = watch(page)
-        shot = Shots(page, shots_dir(tmp_path, f"owner-{name}"))
+        shot = Shots(page, shots_dir(f"owner-{name}"))
         log_in(page, live_server, demo)
         page.goto(f"{live_server}/dashboard/bookings/{booking_id}")
         history = page.get_by_role("region", name="History")
@@ -283,5 +275,6 @@ def test_too_late_to_change_online_says_whom_to_call(live_server, demo, db, new_
         expect(page.locator("#booking-step").get_by_role("link", name="+44 20 7946 0000")).to_be_visible()
         expect(page.get_by_role("button", name="Pick a new time")).to_have_count(0)
         assert run_axe(page) == []
-        page.screenshot(path=shots_dir(tmp_path, f"too-late-{name}") / "01-too-late.png", full_page=True)
+        if (directory := shots_dir(f"too-late-{name}")) is not None:
+            page.screenshot(path=directory / "01-too-late.png", full_page=True)
         assert problems == []

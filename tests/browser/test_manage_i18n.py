@@ -2,14 +2,13 @@
 and without: the booking, the reschedule picker, a day's times, a new time's confirmation, the
 cancel page and the cancelled booking. Each is axe-clean (WCAG 2.1 A/AA; without JavaScript the
 same URL is checked in a second, scripted tab, since axe needs scripts) and screenshotted at
-390x844 and 1366x900 into ``$PUBLIC_SHOTS_DIR/manage-de-<js|no-js>/`` when that is set, else the
-test's ``tmp_path``. The demo's confirmed booking of Isla Wilson is the one managed.
+390x844 and 1366x900 (no sideways scrolling at either; screenshots into
+``$BROWSER_SHOTS_DIR/manage-de-<js|no-js>/`` when that is set). The demo's confirmed booking of Isla Wilson is the one managed.
 """
 from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -18,19 +17,11 @@ if not os.path.exists("/usr/bin/chromium"):
     pytest.skip("/usr/bin/chromium is not installed", allow_module_level=True)
 pytest.importorskip("playwright.sync_api")
 
-from playwright.sync_api import Page, expect  # noqa: E402
+from playwright.sync_api import expect  # noqa: E402
 
 from tests.browser.test_booking_flow import AXE_JS, run_axe, settled, watch  # noqa: E402
 
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1366, "height": 900}
-
-
-def shots_dir(tmp_path: Path, name: str) -> Path:
-    base = os.environ.get("PUBLIC_SHOTS_DIR")
-    directory = Path(base) / name if base else tmp_path / name
-    directory.mkdir(parents=True, exist_ok=True)
-    return directory
+from tests.browser.conftest import DESKTOP, PHONE, at_both_sizes, shots_dir  # noqa: E402
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
@@ -52,7 +43,7 @@ def test_manage_pages_in_german(js, live_server, demo, db, new_context, tmp_path
     if js:
         page.add_init_script(path=str(AXE_JS))
     problems = watch(page) + watch(axe_page)
-    directory = shots_dir(tmp_path, f"manage-de-{'js' if js else 'no-js'}")
+    directory = shots_dir(f"manage-de-{'js' if js else 'no-js'}")
     violations: dict[str, list[dict]] = {}
     steps: list[str] = []
 
@@ -60,11 +51,7 @@ def test_manage_pages_in_german(js, live_server, demo, db, new_context, tmp_path
         settled(page, js)
         expect(page.locator("html")).to_have_attribute("lang", re.compile(r"^de"))
         steps.append(step)
-        n = len(steps)
-        for size, label in ((PHONE, "390"), (DESKTOP, "1366")):
-            page.set_viewport_size(size)
-            page.screenshot(path=directory / f"{n:02d}-{step}-{label}.png", full_page=True)
-        page.set_viewport_size(PHONE)
+        at_both_sizes(page, f"{len(steps):02d}-{step}", directory)
         if js:
             found = run_axe(page)
         else:  # the page as served, in a tab that runs scripts

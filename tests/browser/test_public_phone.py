@@ -2,7 +2,7 @@
 into view and focuses their heading (smoothly, or at once when reduced motion is asked for; with
 no JavaScript through the #times anchor), the header is compact past the first step, and the
 zone pickers' filter box narrows the grouped list (booking page and sign-up). axe-core checks
-each state; screenshots land in the test's ``tmp_path`` (``--basetemp=DIR`` keeps them).
+each state; screenshots go to ``$BROWSER_SHOTS_DIR/public-phone`` when that is set.
 """
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ pytest.importorskip("playwright.sync_api")
 
 from playwright.sync_api import Page, expect  # noqa: E402
 
+from tests.browser.conftest import shots_dir  # noqa: E402
 from tests.browser.test_booking_flow import AXE_JS, SERVICE, run_axe, settled, step_heading, watch  # noqa: E402
 
 PHONE = {"width": 390, "height": 844}
@@ -80,7 +81,8 @@ def test_choosing_a_day_on_a_phone_brings_its_times_into_view(live_server, demo,
     expect(page).to_have_url(re.compile(r"[?&]date=\d{4}-\d{2}-\d{2}(&|$)"))
     assert "#times" not in page.url
     page.wait_for_function("() => new Promise(done => { const y = scrollY; setTimeout(() => done(scrollY === y), 150); })")  # scrolling done
-    page.screenshot(path=tmp_path / f"phone-day-{motion}.png")
+    if (shots := shots_dir('public-phone')) is not None:
+        page.screenshot(path=shots / f"phone-day-{motion}.png")
     assert run_axe(page) == []
     assert problems == []
 
@@ -94,7 +96,8 @@ def test_without_javascript_a_day_link_opens_the_page_at_its_times(live_server, 
     expect(page.locator(".biz-header")).to_have_class(re.compile(r"\bcompact\b"))
     expect(page.locator("select#tz optgroup")).to_have_count(10)  # the plain grouped list
     expect(page.locator("input.zone-filter")).to_have_count(0)
-    page.screenshot(path=tmp_path / "phone-no-js.png")
+    if (shots := shots_dir('public-phone')) is not None:
+        page.screenshot(path=shots / "phone-no-js.png")
 
 
 def test_the_header_is_full_again_back_on_the_service_list(live_server, demo, new_context):
@@ -133,7 +136,8 @@ def test_the_filter_box_narrows_the_booking_pages_zone_list(live_server, demo, n
     assert page.eval_on_selector("#tz", "s => s.value") == "Europe/London"
     expect(page.get_by_role("status").filter(has_text="time zone")).to_have_text("No time zone matches “zzz”.")
     box.fill("new york")
-    page.screenshot(path=tmp_path / f"filter-{viewport['width']}.png", full_page=True)
+    if (shots := shots_dir('public-phone')) is not None:
+        page.screenshot(path=shots / f"filter-{viewport['width']}.png", full_page=True)
     assert run_axe(page) == []
 
     box.press("Enter")  # chooses the first match: the step comes back in that zone
@@ -142,7 +146,8 @@ def test_the_filter_box_narrows_the_booking_pages_zone_list(live_server, demo, n
     expect(page).to_have_url(re.compile(r"[?&]tz=America(/|%2F)New_York"))
     expect(page.locator("#tz")).to_be_focused()
     assert page.eval_on_selector("#tz", "s => s.value") == "America/New_York"
-    page.screenshot(path=tmp_path / f"times-new-york-{viewport['width']}.png", full_page=True)
+    if (shots := shots_dir('public-phone')) is not None:
+        page.screenshot(path=shots / f"times-new-york-{viewport['width']}.png", full_page=True)
     assert problems == []
 
 
@@ -161,6 +166,7 @@ def test_sign_up_picks_the_browsers_zone_by_its_old_name_and_filters(live_server
     assert page.eval_on_selector("#timezone", "s => s.value") == "Asia/Ho_Chi_Minh"
     page.get_by_role("searchbox", name="Filter the time zone list").press("Enter")
     expect(page).to_have_url(re.compile(r"/signup$"))  # Enter in the filter does not send the form
-    page.screenshot(path=tmp_path / f"signup-{viewport['width']}.png", full_page=True)
+    if (shots := shots_dir('public-phone')) is not None:
+        page.screenshot(path=shots / f"signup-{viewport['width']}.png", full_page=True)
     assert run_axe(page) == []
     assert problems == []

@@ -1,7 +1,7 @@
 """Every public step of the booking link in English (en-GB), with JavaScript and without: the
 service list, the month, a day's times, the details form, the form with every error, and the
-confirmation. Each step is screenshotted at 390x844 and 1366x900 into
-``$PUBLIC_SHOTS_DIR/tour-en-<js|no-js>/`` when that is set, else the test's ``tmp_path``, and is
+confirmation. Each step is shown at 390x844 and 1366x900 without sideways scrolling (screenshots
+into ``$BROWSER_SHOTS_DIR/tour-en-<js|no-js>/`` when that is set), and is
 axe-clean (WCAG 2.1 A/AA; without JavaScript the same URL is checked in a second, scripted tab,
 since axe needs scripts). The German walk is in test_i18n_flow.py and test_manage_i18n.py.
 """
@@ -19,7 +19,7 @@ pytest.importorskip("playwright.sync_api")
 from playwright.sync_api import expect  # noqa: E402
 
 from tests.browser.test_booking_flow import ADA, AXE_JS, run_axe, settled, watch  # noqa: E402
-from tests.browser.test_manage_i18n import DESKTOP, PHONE, shots_dir  # noqa: E402
+from tests.browser.conftest import DESKTOP, PHONE, at_both_sizes, shots_dir  # noqa: E402
 
 
 @pytest.mark.parametrize("js", [True, False], ids=["js", "no-js"])
@@ -30,7 +30,7 @@ def test_every_public_step_in_english_at_both_sizes(js, live_server, demo, new_c
     if js:
         page.add_init_script(path=str(AXE_JS))
     problems = watch(page) + watch(axe_page)
-    directory = shots_dir(tmp_path, f"tour-en-{'js' if js else 'no-js'}")
+    directory = shots_dir(f"tour-en-{'js' if js else 'no-js'}")
     violations: dict[str, list[dict]] = {}
     steps: list[str] = []
 
@@ -39,10 +39,7 @@ def test_every_public_step_in_english_at_both_sizes(js, live_server, demo, new_c
         settled(page, js)
         expect(page.locator("html")).to_have_attribute("lang", re.compile(r"^en"))
         steps.append(step)
-        for size, label in ((PHONE, "390"), (DESKTOP, "1366")):
-            page.set_viewport_size(size)
-            page.screenshot(path=directory / f"{len(steps):02d}-{step}-{label}.png", full_page=True)
-        page.set_viewport_size(PHONE)
+        at_both_sizes(page, f"{len(steps):02d}-{step}", directory)
         if js:
             # After a swap the pointer may rest on a time; its hover colours fade in over 0.2 s,
             # and axe would judge the contrast half-way.
