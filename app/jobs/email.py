@@ -25,6 +25,7 @@ from email.errors import MessageError
 from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from app import metrics
 from app.extensions import db
@@ -60,6 +61,11 @@ def deliver_email(
     if earlier is not None:
         log.info("e-mail %s already sent (%s); not sending again", key, earlier.transport_message_id)
         return earlier
+    return _send_unsent(email, key=key, booking_id=booking_id, business_id=business_id)
+
+
+def _send_unsent(email: OutgoingEmail, *, key: str, booking_id: int | None, business_id: int | None) -> SentMessage:
+    """:func:`deliver_email` once ``key`` was found not sent, in this transaction."""
     mailer = mailer_for(current_app)
     try:
         message = mailer.to_mime(email, key=key, now=utcnow())
@@ -100,9 +106,14 @@ def send_booking_email(booking_id: int, template: str, sequence: int | None = No
     """Send the ``template`` e-mail about booking ``booking_id`` (see
     :data:`app.services.emails.TEMPLATES`). Nothing to do (returns None) when the booking
     is gone or the e-mail became stale (e.g. a reminder for a cancelled booking)."""
-    if already_sent(key) is not None:
-        return already_sent(key)
-    booking = db.session.get(Booking, booking_id)
+    earlier = already_sent(key)
+    if earlier is not None:
+        return earlier
+    # What the e-mail shows, in the same round trip as the booking rather than one lazy load each.
+    booking = db.session.get(
+        Booking, booking_id,
+        options=[joinedload(Booking.business), joinedload(Booking.service), joinedload(Booking.staff)],
+    )
     if booking is None:
         log.info("e-mail %s: booking %s no longer exists", key, booking_id)
         return None
@@ -110,4 +121,4 @@ def send_booking_email(booking_id: int, template: str, sequence: int | None = No
     if email is None:
         log.info("e-mail %s not sent: %s", key, emails.skip_reason(booking, emails.TEMPLATES[template], sequence) or "no recipient")
         return None
-    return deliver_email(email, key=key, booking_id=booking_id, business_id=booking.business_id)
+    return _send_unsent(email, key=key, booking_id=booking_id, business_id=booking.business_id)
