@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from typing import NoReturn
 
-from flask import request
+from flask import abort, redirect, request
 
 from app.api import schemas, serialize
 from app.api.io import body, query, reply
@@ -14,7 +15,7 @@ from app.domain.availability import group_by_local_date
 from app.extensions import booking_limit
 from app.models import Business
 from app.phones import phone_region
-from app.services import availability_cache, availability_service, booking_service
+from app.services import availability_cache, availability_service, booking_service, business_service
 from app.services.booking_service import BookingRequest
 from app.services.errors import BookingClosed, NotFound, SlotUnavailable, ValidationFailed
 
@@ -24,10 +25,24 @@ _IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,255}$")  # visible ASCII, as the 
 
 
 def _business(slug: str) -> Business:
+    """The business whose booking link is ``slug``, else :func:`_moved_or_not_found`."""
     business = availability_service.load_business_for_availability(slug) if _SLUG.match(slug) else None
     if business is None:
-        raise NotFound("No business has that booking link.")
+        _moved_or_not_found(slug)
     return business
+
+
+def _moved_or_not_found(slug: str) -> NoReturn:
+    """For a slug a business used before, answer 301 (308 for a POST, which keeps its method and
+    body) to the same endpoint under its current slug, as the pages do; else raise
+    :class:`NotFound`."""
+    current = business_service.current_slug(slug) if _SLUG.match(slug) else None
+    if current is None:
+        raise NotFound("No business has that booking link.")
+    prefix = f"/api/booking/public/{slug}"
+    path = f"/api/booking/public/{current}{request.path[len(prefix):]}"
+    query_string = request.query_string.decode("latin-1")
+    abort(redirect(f"{path}?{query_string}" if query_string else path, code=301 if request.method in ("GET", "HEAD") else 308))
 
 
 def _add_missing_contact(exc: ValidationFailed) -> None:
@@ -62,7 +77,7 @@ def public_availability(slug: str):
     # The business as a plain snapshot (one query when this process has read it before), not ORM rows.
     current = availability_cache.current(slug) if _SLUG.match(slug) else None
     if current is None:
-        raise NotFound("No business has that booking link.")
+        _moved_or_not_found(slug)
     business = current.config
     q = query(schemas.AvailabilityQuery)
     if not business.is_active:

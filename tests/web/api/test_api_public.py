@@ -51,6 +51,25 @@ def test_unknown_slug_is_404_json(client, business, slug):
     assert response.status_code == 404
 
 
+def test_an_old_slug_redirects_to_the_same_endpoint_under_the_current_one(client, business, lesson, day, db):
+    from app.services import business_service
+
+    business_service.change_slug(business, "swim-school-renamed")
+    new = "/api/booking/public/swim-school-renamed"
+    query = f"service_id={lesson.id}&start_date={day}&end_date={day}"
+    for path, target in (("/", f"{new}/"), ("/services/", f"{new}/services/"), (f"/availability/?{query}", f"{new}/availability/?{query}")):
+        response = client.get(f"{BASE}{path}")
+        assert (response.status_code, response.headers["Location"]) == (301, target)
+    # A POST keeps its method and body across a 308, so a client that follows it books once.
+    response = client.post(f"{BASE}/book/", json=book_body(lesson.id, london(day, 10)))
+    assert (response.status_code, response.headers["Location"]) == (308, f"{new}/book/")
+    assert booking_count(db) == 0
+    response = client.post(f"{BASE}/book/", json=book_body(lesson.id, london(day, 10)), follow_redirects=True)
+    assert response.status_code == 201
+    assert booking_count(db) == 1
+    assert client.get(f"{new}/").json["business"]["slug"] == "swim-school-renamed"
+
+
 def test_public_services_lists_only_bookable_active(client, business, factory, lesson):
     class_ = factory.service(business, name="Group class", description="", duration_minutes=45, capacity=6, price="12.5")
     factory.service(business, name="Hidden", duration_minutes=30, is_bookable=False)
