@@ -6,7 +6,7 @@ import re
 from datetime import timedelta
 from typing import NoReturn
 
-from flask import abort, redirect, request
+from flask import abort, jsonify, redirect, request
 
 from app.api import schemas, serialize
 from app.api.io import body, query, reply
@@ -88,10 +88,10 @@ def public_availability(slug: str):
         availability_cache.client_slots(current, service, q.start_date, q.end_date), business.timezone
     )
     days = {
-        q.start_date + timedelta(days=n): [serialize.slot(s, tz) for s in by_date.get(q.start_date + timedelta(days=n), [])]
+        (day := q.start_date + timedelta(days=n)).isoformat(): [serialize.slot(s, tz) for s in by_date.get(day, [])]
         for n in range((q.end_date - q.start_date).days + 1)
     }
-    return reply(schemas.AvailabilityResponse(days))
+    return jsonify(days)  # the shape of schemas.AvailabilityResponse, without a model per slot
 
 
 @endpoint(f"{PUBLIC}/book/", "POST", "Book a slot (201; 200 with the existing booking when the Idempotency-Key was seen before, "

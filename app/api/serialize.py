@@ -14,14 +14,19 @@ def price(value: Decimal | None) -> str:
     return str(Decimal(value or 0).quantize(Decimal("0.01")))
 
 
-def slot(s: Slot, tz: str) -> schemas.SlotOut:
-    """A slot with ``HH:MM`` times and ISO instants expressed in ``tz`` (same instants)."""
+def slot(s: Slot, tz: str) -> dict:
+    """A slot as :class:`app.api.schemas.SlotOut` writes it in JSON: ``HH:MM`` times and ISO
+    instants expressed in ``tz`` (same instants).
+
+    A plain dict rather than the model: a week of a free calendar is hundreds of slots, and a
+    model per slot (built, then dumped) cost more than computing them. ``tests/web/api`` checks
+    the answers against the OpenAPI document, which still describes them with ``SlotOut``."""
     zone = ZoneInfo(tz)
-    start, end = s.start.astimezone(zone), s.end.astimezone(zone)
-    return schemas.SlotOut(
-        start_time=f"{start:%H:%M}", end_time=f"{end:%H:%M}", available_spots=s.available_spots,
-        staff_id=s.staff_id, start=start, end=end,
-    )
+    start, end = s.start.astimezone(zone).isoformat(), s.end.astimezone(zone).isoformat()
+    return {  # "YYYY-MM-DDTHH:MM:SS+hh:mm"[11:16] is the wall-clock HH:MM, without a strftime each
+        "start_time": start[11:16], "end_time": end[11:16], "available_spots": s.available_spots,
+        "staff_id": s.staff_id, "start": start, "end": end,
+    }
 
 
 def public_business(b: Business) -> schemas.PublicBusinessResponse:
@@ -54,6 +59,9 @@ def owner_service(s: Service) -> schemas.OwnerServiceOut:
         is_bookable=s.is_bookable,
         is_active=s.is_active,
         location_kind=s.location_kind,
+        location_detail=s.location_detail or "",
+        phone_caller=s.phone_caller,
+        video_provider=s.video_provider,
         staff_ids=[m.id for m in s.staff],
     )
 
@@ -106,4 +114,34 @@ def slot_unavailable(exc: SlotUnavailable, tz: str) -> schemas.ErrorResponse:
     return schemas.ErrorResponse(error=schemas.ErrorDetail(
         code=exc.code, message=exc.message, fields={"start": "That time is not available."},
         alternatives=[slot(s, tz) for s in exc.alternatives],
+    ))
+
+
+def business_profile(b: Business, base_url: str) -> schemas.BusinessOut:
+    return schemas.BusinessOut(
+        name=b.name, slug=b.slug, booking_url=f"{base_url}/book/{b.slug}", timezone=b.timezone, currency=b.currency,
+        language=b.language, country=b.country, email=b.email or "", phone=b.phone or "", address=b.address or "",
+        description=b.description or "",
+    )
+
+
+def staff_member(summary, now) -> schemas.StaffOut:
+    """A :class:`app.services.team.StaffSummary` as the API shows it (``now``: for the invitation's state)."""
+    s, invitation = summary.staff, summary.invitation
+    return schemas.StaffOut(
+        id=s.id, display_name=s.display_name, email=s.contact_email, timezone=s.timezone,
+        effective_timezone=s.effective_timezone, is_active=s.is_active,
+        role=summary.role.value if summary.role is not None else None,
+        service_ids=[service.id for service in summary.services], upcoming_bookings=summary.upcoming,
+        invitation=schemas.InvitationOut(
+            email=invitation.email, status=summary.invitation_state(now), sent_at=invitation.sent_at, expires_at=invitation.expires_at,
+        ) if invitation is not None else None,
+    )
+
+
+def staff_has_bookings(exc) -> schemas.ErrorResponse:
+    """The 409 body of a refused deactivation (:class:`app.services.team.StaffHasBookings`): the
+    message and the future bookings to reassign or cancel first."""
+    return schemas.ErrorResponse(error=schemas.ErrorDetail(
+        code=exc.code, message=exc.message, bookings=[booking(b) for b in exc.bookings],
     ))
