@@ -158,6 +158,8 @@ class Config:
     # Credentials vault (app/services/credentials.py): Fernet keys, newest first, and the instance
     # file they came from (None when FLOWKEY_ENCRYPTION_KEYS is set: rotation cannot rewrite it).
     FLOWKEY_ENCRYPTION_KEYS, FLOWKEY_ENCRYPTION_KEYS_FILE = _encryption_keys()
+    # SimplyBook.me's JSON-RPC host (accounts live on .me, .net or .it); tests point it at a fake.
+    SIMPLYBOOK_API_URL = os.environ.get("SIMPLYBOOK_API_URL", "https://user-api.simplybook.me").rstrip("/")
 
 
 class TestConfig(Config):

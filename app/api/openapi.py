@@ -20,7 +20,7 @@ REF = "#/components/schemas/{model}"
 _ARG = re.compile(r"<(?:([a-zA-Z_]+)(?:\([^)]*\))?:)?([a-zA-Z_]+)>")
 _STATUS_TEXT = {
     200: "OK", 201: "Created", 204: "No content", 400: "Bad request (malformed JSON or missing CSRF header)",
-    401: "Not authenticated", 404: "Not found", 409: "Conflict (the time is taken; see alternatives)",
+    401: "Not authenticated", 403: "Forbidden: owners only (a staff member's session)", 404: "Not found", 409: "Conflict (the time is taken; see alternatives)",
     413: "Body too large (MAX_CONTENT_LENGTH)", 415: "Body not sent as application/json",
     422: "Invalid input: one message per field", 429: "Too many requests",
 }
@@ -73,7 +73,7 @@ def _operation(e: Endpoint, refs: dict) -> dict:
     if e.status == 201 and e.headers:  # the book endpoint replays an earlier result with 200
         responses["200"] = {"description": "Replayed: the Idempotency-Key was seen before",
                             "content": {"application/json": {"schema": refs[(e.response, "serialization")]}}}
-    errors = sorted(set(e.errors) | (set(_BODY_ERRORS) if e.body is not None else set()))
+    errors = sorted(set(e.errors) | (set(_BODY_ERRORS) if e.body is not None else set()) | ({403} if e.owner else set()))
     for status in errors:
         responses[str(status)] = {
             "description": _STATUS_TEXT.get(status, ""),

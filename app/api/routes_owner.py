@@ -19,7 +19,9 @@ from app.services.errors import SlotUnavailable
 
 AUTH_ERRORS = (400, 401)  # 400: session without X-CSRFToken on an unsafe method
 # Service fields that cannot be empty: ``null`` for them means "leave as is" (or the default).
-_NOT_NULL = ("name", "description", "duration_minutes", "price", "capacity", "is_bookable", "location_kind", "is_active")
+_NOT_NULL = (
+    "name", "description", "duration_minutes", "price", "capacity", "is_bookable", "location_kind", "is_active", "location_detail",
+)
 
 
 def _service_fields(data: dict) -> tuple[dict, list[int] | None]:

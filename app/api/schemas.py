@@ -34,7 +34,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from app.domain.booking_state import BookingStatus
-from app.models.business import LocationKind
+from app.models.business import LocationKind, PhoneCaller
 from app.services.clients import InvalidContact, normalise_email, normalise_phone
 from app.text import BadText, check_line, clean_paragraph
 from app.timezones import MAX_YEAR, MIN_YEAR, is_timezone
@@ -144,6 +144,10 @@ class ErrorDetail(BaseModel):
     fields: dict[str, str] = Field(default_factory=dict, description="Field path (dotted) -> message.")
     alternatives: list["SlotOut"] | None = Field(
         default=None, description="Nearest free slots, on a 409 for a time that is not free."
+    )
+    bookings: list["BookingOut"] | None = Field(
+        default=None, exclude_if=lambda v: v is None,
+        description="On a 409 for deactivating a staff member: their future bookings, to reassign or cancel first.",
     )
 
 
@@ -326,6 +330,14 @@ class _ServiceFields(Strict):
     )
     is_bookable: bool | None = None
     location_kind: LocationKind | None = None
+    location_detail: Annotated[Line, Field(max_length=500)] | None = Field(
+        default=None, description="In person: the address (\"\" = the business's); phone: the number clients call "
+        "(\"\" = the business's); video: a note for the client.",
+    )
+    phone_caller: PhoneCaller | None = Field(default=None, description="Phone services: who calls (default business).")
+    video_provider: Annotated[str, Field(max_length=40)] | None = Field(
+        default=None, description="Video services: zoom, google_meet, teams or other; null = not said.",
+    )
     staff_ids: UniqueIds | None = Field(default=None, description="Eligible staff (each id once); default all active.")
 
 
@@ -348,6 +360,9 @@ class OwnerServiceOut(ServiceOut):
     is_bookable: bool
     is_active: bool
     location_kind: LocationKind
+    location_detail: str
+    phone_caller: PhoneCaller | None
+    video_provider: str | None
     staff_ids: list[int]
 
 
@@ -461,3 +476,183 @@ class RescheduleIn(Strict):
 
 
 ErrorDetail.model_rebuild()
+
+
+# ------------------------------------------------------------------ owner: business profile and team
+
+_CURRENCY = r"^[A-Z]{3}$"
+
+
+def _email_or_blank(value: str | None) -> str | None:
+    """A normalised e-mail address; ``""`` stays ``""`` (no address)."""
+    if value is None or value == "":
+        return value
+    try:
+        return normalise_email(value)
+    except InvalidContact as exc:
+        raise PydanticCustomError("email", str(exc)) from None
+
+
+def _language(value: str | None) -> str | None:
+    from app.i18n import LANGUAGES
+
+    if value is not None and value not in LANGUAGES:
+        raise PydanticCustomError("language", "Use one of: {codes}.", {"codes": ", ".join(LANGUAGES)})
+    return value
+
+
+def _country(value: str | None) -> str | None:
+    import phonenumbers
+
+    if value is not None and value.upper() not in phonenumbers.SUPPORTED_REGIONS:
+        raise PydanticCustomError("country", "Use an ISO 3166-1 alpha-2 country code, e.g. GB.")
+    return value.upper() if value is not None else None
+
+
+EmailOrBlank = Annotated[Line, Field(max_length=255), AfterValidator(_email_or_blank)]
+
+
+class BusinessOut(BaseModel):
+    name: str
+    slug: str = Field(description="The booking link is /book/<slug>.")
+    booking_url: str = Field(examples=["http://127.0.0.1:5000/book/swim-school-pro"])
+    timezone: str = Field(description="IANA zone of the business (staff members may have their own).")
+    currency: str = Field(examples=["GBP"])
+    language: str = Field(description="Language of booking e-mails and the booking page's default.", examples=["en"])
+    country: str | None = Field(description="ISO 3166-1 alpha-2 for reading phone numbers; null = guessed from the zone.")
+    email: str
+    phone: str
+    address: str
+    description: str
+
+
+class BusinessUpdate(Strict):
+    """Any subset of the profile. ``null`` for ``country`` means "guess it from the time zone"; for
+    the other fields it means "leave as is". An empty string clears e-mail, phone, address or
+    description. A new ``slug`` keeps the old link forwarding (301); another business's slug,
+    current or former, is refused."""
+
+    name: Annotated[Line, Field(min_length=1, max_length=120)] | None = None
+    slug: Annotated[Line, Field(min_length=1, max_length=100)] | None = None
+    timezone: Annotated[Zone, Field(min_length=1)] | None = None
+    currency: Annotated[str, Field(pattern=_CURRENCY, examples=["GBP"])] | None = None
+    language: Annotated[str, Field(max_length=8), AfterValidator(_language)] | None = None
+    country: Annotated[str, Field(min_length=2, max_length=2), AfterValidator(_country)] | None = None
+    email: EmailOrBlank | None = None
+    phone: Annotated[Line, Field(max_length=40)] | None = None
+    address: Annotated[Line, Field(max_length=255)] | None = None
+    description: Annotated[Paragraph, Field(max_length=2000)] | None = None
+
+
+class InvitationOut(BaseModel):
+    email: str
+    status: Literal["pending", "expired"] = Field(description="`pending`: the link works until `expires_at`.")
+    sent_at: IsoDateTime
+    expires_at: IsoDateTime
+
+
+class StaffOut(BaseModel):
+    id: int
+    display_name: str
+    email: str | None = Field(description="Their login's address once they have one, else the address to invite.")
+    timezone: str | None = Field(description="IANA zone of their hours; null = the business's.")
+    effective_timezone: str
+    is_active: bool = Field(description="Inactive staff members cannot be booked (nor log in).")
+    role: Literal["owner", "staff"] | None = Field(description="Their login's role; null = no login.")
+    service_ids: list[int] = Field(description="The active services they offer.")
+    upcoming_bookings: int = Field(description="Requests and confirmed bookings starting later.")
+    invitation: InvitationOut | None = Field(description="An invitation not accepted yet (null: none).")
+
+
+class StaffListResponse(RootModel[list[StaffOut]]):
+    pass
+
+
+class StaffCreate(Strict):
+    display_name: Annotated[Line, Field(min_length=1, max_length=120)]
+    email: EmailOrBlank | None = Field(default=None, description="Where an invitation goes; unique in the team.")
+    timezone: Zone | None = Field(default=None, description="Default: the business's zone.")
+    service_ids: UniqueIds | None = Field(default=None, description="Services they offer (default none).")
+
+
+class StaffUpdate(Strict):
+    """Any subset. ``null`` clears ``email`` and ``timezone`` (the business's zone); for the other
+    fields it means "leave as is". ``is_active: false`` deactivates (409 listing their future
+    bookings while they have some), ``true`` reactivates."""
+
+    display_name: Annotated[Line, Field(min_length=1, max_length=120)] | None = None
+    email: EmailOrBlank | None = None
+    timezone: Zone | None = None
+    service_ids: UniqueIds | None = Field(default=None, description="Replaces the services they offer.")
+    is_active: bool | None = None
+
+
+class InvitationIn(Strict):
+    email: EmailOrBlank | None = Field(default=None, description="Default: the staff member's address (this one replaces it).")
+
+
+
+# ------------------------------------------------------------------ set-up wizard (onboarding)
+
+OnboardingStepName = Literal["welcome", "crm", "booking", "channels", "automations", "done"]
+
+
+class OnboardingStepOut(BaseModel):
+    step: OnboardingStepName
+    title: str
+    status: Literal["pending", "done", "skipped"]
+    data: dict[str, object] = Field(description="The step's saved answers (never a secret: keys and tokens are in the vault).")
+    updated_at: IsoDateTime | None
+
+
+class ChecklistItemOut(BaseModel):
+    key: Literal["service", "hours", "preview", "share"]
+    label: str
+    done: bool
+
+
+class OnboardingOut(BaseModel):
+    steps: list[OnboardingStepOut]
+    current: OnboardingStepName = Field(description="The step to resume at: the first neither done nor skipped.")
+    completed: bool = Field(description="True once the answers were applied to the live settings.")
+    bookable: bool = Field(description="True when clients can book something on the booking page now.")
+    checklist: list[ChecklistItemOut]
+
+
+class OnboardingUpdate(Strict):
+    step: OnboardingStepName
+    data: dict[str, object] | None = Field(
+        default=None,
+        description=(
+            "The step's fields (see the wizard's form). `welcome`: name, timezone, currency, language, country, email, "
+            "phone, address. `crm`: company_login, auth (`api_key` | `user`), api_key | user_login + password. "
+            "`booking`: template (consultation | appointment | class | blank | none), service_name, duration_minutes, "
+            "price, capacity, requires_approval, min_advance_booking_hours, max_advance_booking_days, hours (7 objects "
+            "{open, start, end}, Monday first). `channels`: sender_name, reply_to, and per channel (sms, whatsapp, "
+            "messenger, instagram) an object of its fields and its secret. `automations`: confirmation, reminders, "
+            "no_show_follow_up, review_request (booleans). `done`: {} applies every saved answer."
+        ),
+    )
+    skip: bool = Field(default=False, description="Skip the step instead (crm, channels, automations only).")
+
+    @model_validator(mode="after")
+    def _one(self):
+        if self.skip and self.data is not None:
+            raise PydanticCustomError("skip_or_data", "Send either data or skip, not both.", {"field": "skip"})
+        if not self.skip and self.data is None:
+            raise PydanticCustomError("data_missing", "Send the step's data, or skip: true.", {"field": "data"})
+        return self
+
+
+class CrmTestIn(Strict):
+    company_login: Annotated[Line, Field(max_length=120)] | None = None
+    auth: Literal["api_key", "user"] = "api_key"
+    api_key: Annotated[str, Field(max_length=500), AfterValidator(_clean)] | None = None
+    user_login: Annotated[Line, Field(max_length=120)] | None = None
+    password: Annotated[str, Field(max_length=500), AfterValidator(_clean)] | None = None
+
+
+class CrmTestOut(BaseModel):
+    ok: bool
+    reason: Literal["ok", "wrong_company", "wrong_key", "wrong_user", "api_disabled", "network_error", "timeout"]
+    message: str

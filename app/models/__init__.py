@@ -17,10 +17,13 @@ from app.models.notification import BookingNotification, NotificationPreference 
 from app.models.connection import Connection, ConnectionKind, ConnectionStatus
 from app.models.idempotency import BookingIdempotencyKey
 from app.models.branding import BusinessLogo
+from app.models.team import StaffInvitation
+from app.models.onboarding import AutomationRule, OnboardingStep, StepStatus
 
 __all__ = [
     "ActorKind",
     "ApiKey",
+    "AutomationRule",
     "Booking",
     "BookingAuditEntry",
     "BookingIdempotencyKey",
@@ -35,10 +38,13 @@ __all__ = [
     "ConnectionStatus",
     "DateOverride",
     "Membership",
+    "OnboardingStep",
     "PendingSignup",
     "Role",
     "Service",
+    "StaffInvitation",
     "StaffMember",
+    "StepStatus",
     "User",
     "WeeklyHours",
     "service_staff",

@@ -13,6 +13,7 @@ from sqlalchemy import (
     Date,
     Enum,
     ForeignKey,
+    Index,
     Integer,
     Numeric,
     String,
@@ -35,6 +36,22 @@ class LocationKind(str, enum.Enum):
     IN_PERSON = "in_person"
     PHONE = "phone"
     VIDEO = "video"
+
+
+class PhoneCaller(str, enum.Enum):
+    """Who dials for a phone service: the business calls the client, or the client calls in."""
+
+    BUSINESS = "business"
+    CLIENT = "client"
+
+
+#: Video services' providers (value -> name); a video integration adds the ones it can link.
+VIDEO_PROVIDERS: dict[str, str] = {
+    "zoom": "Zoom",
+    "google_meet": "Google Meet",
+    "teams": "Microsoft Teams",
+    "other": "Another video service",
+}
 
 
 def _enum(cls, length=20):
@@ -66,6 +83,10 @@ class Business(db.Model):
     # ISO 3166-1 alpha-2 (e.g. "GB"): clients may write phone numbers as they are dialled in this
     # country (app.services.clients.normalise_phone). None = guessed from the time zone.
     country: Mapped[str | None] = mapped_column(String(2))
+    # Booking e-mails to clients: the From display name (None = the business name) and Reply-To
+    # (None = the public contact e-mail, if any).
+    email_sender_name: Mapped[str | None] = mapped_column(String(120))
+    email_reply_to: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Goes up in the same transaction as any change to the business's settings, services, staff,
     # hours or overrides (app.services.availability_versions): cached availability is keyed on it.
@@ -122,14 +143,22 @@ class BookingSettings(db.Model):
 
 
 class StaffMember(db.Model):
-    """Someone whose time can be booked. Availability is computed per staff member."""
+    """Someone whose time can be booked. Availability is computed per staff member.
+
+    ``user_id`` is their login (a :class:`~app.models.User` with a ``Role.STAFF`` membership, or
+    the owner's own row); ``email`` is the address a member without a login is invited at
+    (lower-case, unique within the business; see :mod:`app.services.team`).
+    """
 
     __tablename__ = "staff_member"
+    __table_args__ = (Index("uq_staff_member_business_id_email", "business_id", "email", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     business_id: Mapped[int] = mapped_column(ForeignKey("business.id", ondelete="CASCADE"), index=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
     display_name: Mapped[str] = mapped_column(String(120))
+    # Lower-case; None = none given. Several NULLs never clash in a unique index.
+    email: Mapped[str | None] = mapped_column(String(255))
     # None means "the business's zone"; see effective_timezone.
     timezone: Mapped[str | None] = mapped_column(String(64))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -149,6 +178,11 @@ class StaffMember(db.Model):
     @property
     def effective_timezone(self) -> str:
         return self.timezone or self.business.timezone
+
+    @property
+    def contact_email(self) -> str | None:
+        """The address to show and write to: the login's e-mail once they have one, else ``email``."""
+        return self.user.email if self.user is not None else self.email
 
 
 class WeeklyHours(db.Model):
@@ -219,6 +253,14 @@ class Service(db.Model):
     slot_interval_minutes: Mapped[int | None] = mapped_column(Integer)
     is_bookable: Mapped[bool] = mapped_column(Boolean, default=True)
     location_kind: Mapped[LocationKind] = mapped_column(_enum(LocationKind), default=LocationKind.IN_PERSON)
+    # What "where" means for the kind: in person, the address ("" = the business's address);
+    # phone, the number the client calls when phone_caller is CLIENT ("" = the business's phone);
+    # video, a note for the client (e.g. "the link comes by e-mail the day before").
+    location_detail: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # Phone services only: who calls whom (None for the other kinds).
+    phone_caller: Mapped[PhoneCaller | None] = mapped_column(_enum(PhoneCaller))
+    # Video services only: a key of VIDEO_PROVIDERS (None = not said).
+    video_provider: Mapped[str | None] = mapped_column(String(40))
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     business: Mapped[Business] = relationship(back_populates="services")
@@ -227,6 +269,13 @@ class Service(db.Model):
     @property
     def interval_minutes(self) -> int:
         return self.slot_interval_minutes or self.duration_minutes
+
+    @property
+    def video_provider_name(self) -> str | None:
+        """The video service's name for clients (``"Zoom"``), or None when not said or "other"."""
+        if self.video_provider in (None, "other"):
+            return None
+        return VIDEO_PROVIDERS.get(self.video_provider)
 
     def buffers(self, settings: BookingSettings) -> tuple[int, int]:
         """Effective (before, after) buffer minutes: the service's own, else the business default."""
