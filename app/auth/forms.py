@@ -24,7 +24,12 @@ class SignupForm(FlaskForm):
     )
     business_name = StringField("Business name", validators=[DataRequired("Please enter your business's name."), SingleLine(), Length(max=120)])
     timezone = TimezoneField("Time zone", default="Europe/London")
-    currency = SelectField("Currency", choices=[SelectChoice(c) for c in CURRENCIES], default="GBP")
+    currency = SelectField(
+        "Currency",
+        choices=[SelectChoice("", "Automatic (your time zone’s country)")] + [SelectChoice(c) for c in CURRENCIES],
+        default="",
+        description="You can change it in the set-up that follows.",
+    )
 
     def validate_password(self, field):
         problem = password_problem(field.data or "", email=self.email.data or "", names=(self.name.data or "", self.business_name.data or ""))

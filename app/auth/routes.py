@@ -80,8 +80,9 @@ def signup_confirm(token: str):
         if request.method == "POST":  # CSRFProtect has checked the form's token
             user = accounts.complete_sign_up(token)
             _log_in(user)
-            flash("Welcome to Flowkey! Your booking link is ready.", "success")
-            return redirect(url_for("dashboard.index"), code=303)
+            # Nothing is bookable yet (no service): the set-up wizard gets the owner there.
+            flash("Welcome to Flowkey! A few questions set up your booking page.", "success")
+            return redirect(url_for("dashboard.onboarding"), code=303)
         pending = accounts.pending_sign_up(token)
     except (accounts.SignupLinkInvalid, ValidationFailed) as exc:
         return render("auth/signup_link_invalid.html", status=exc.status_code, message=exc.message)

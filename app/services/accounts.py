@@ -61,7 +61,7 @@ class SignupDetails:
     name: str
     business_name: str
     timezone: str
-    currency: str
+    currency: str  # ISO 4217, or "" for the currency of the zone's country
 
 
 # ------------------------------------------------------------------ log-in and sessions
@@ -143,7 +143,8 @@ def request_sign_up(details: SignupDetails, *, now: datetime | None = None) -> N
             name=details.name.strip(),
             business_name=details.business_name.strip(),
             timezone=details.timezone,
-            currency=details.currency,
+            # "Automatic" (blank): the currency of the zone's country, so a Chicago owner gets USD.
+            currency=details.currency or business_service.currency_for_zone(details.timezone),
             password_hash=password_hash,
             created_at=now,
             expires_at=now + timedelta(hours=SIGNUP_LINK_HOURS),

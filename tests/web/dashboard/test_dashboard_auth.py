@@ -59,7 +59,7 @@ def test_signup_sends_a_link_that_creates_business_owner_staff_and_hours_and_log
     assert "ada@example.com" in text(page) and "Swim School Pro" in text(page)
     assert db.session.scalar(db.select(db.func.count(User.id))) == 0  # a GET (a mail scanner) creates nothing
     response = client.post(path)
-    assert (response.status_code, response.headers["Location"]) == (303, "/dashboard/")
+    assert (response.status_code, response.headers["Location"]) == (303, "/dashboard/welcome")
 
     user = db.session.scalar(db.select(User))
     business = db.session.scalar(db.select(Business))
@@ -77,10 +77,10 @@ def test_signup_sends_a_link_that_creates_business_owner_staff_and_hours_and_log
     s = business.settings
     assert (s.requires_approval, s.buffer_time_minutes, s.booking_expiry_hours, s.is_active,
             s.auto_approve_returning_clients, s.max_advance_booking_days, s.min_advance_booking_hours) == (False, 15, 24, True, False, 30, 2)
-    page = client.get("/dashboard/")
+    page = client.get("/dashboard/welcome")
     assert page.status_code == 200
-    assert "http://localhost/book/swim-school-pro" in text(page)
-    assert flashes(page) == ["Welcome to Flowkey! Your booking link is ready."]
+    assert flashes(page) == ["Welcome to Flowkey! A few questions set up your booking page."]
+    assert "http://localhost/book/swim-school-pro" in text(client.get("/dashboard/"))
 
     # The link works once.
     client.post("/logout")
