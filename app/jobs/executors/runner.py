@@ -17,7 +17,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import metrics
 from app.extensions import db
-from app.jobs import account_email, booking_expiry, email, maintenance  # noqa: F401  (their handlers register themselves)
+from app.jobs import account_email, booking_expiry, email, maintenance, staff_invitation  # noqa: F401  (their handlers register themselves)
 from app.jobs.registry import HANDLERS
 from app.services import outbox
 

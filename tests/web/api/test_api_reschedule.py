@@ -158,7 +158,7 @@ def test_documented_in_openapi(client):
     assert op["operationId"] == "reschedule_booking"
     assert op["tags"] == ["bookings"]
     assert op["security"] == [{"bearer": []}, {"session": []}]
-    assert sorted(op["responses"]) == ["200", "400", "401", "404", "409", "413", "415", "422"]
+    assert sorted(op["responses"]) == ["200", "400", "401", "403", "404", "409", "413", "415", "422"]
     assert op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].startswith("#/components/schemas/BookingOut")
     body_ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
     body = doc["components"]["schemas"][body_ref]
