@@ -27,6 +27,7 @@ from app.auth.forms import CURRENCIES
 from app.domain.booking_state import BookingStatus
 from app.domain.colors import DEFAULT_BRAND
 from app.i18n import LANGUAGES
+from app.models.business import VIDEO_PROVIDERS, PhoneCaller
 from app.models.outbox import JobStatus
 from app.phones import country_choices
 from app.services import notifications
@@ -164,6 +165,11 @@ class SettingsForm(FlaskForm):
 
 
 HEX_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+#: Suggested brand colours under the colour input (the first is the default): (hex, name).
+BRAND_SWATCHES = (
+    (DEFAULT_BRAND, "Flowkey default"), ("#0a7ea4", "Teal"), ("#166534", "Green"), ("#7c3aed", "Violet"),
+    ("#be123c", "Rose"), ("#b45309", "Amber"), ("#1f2937", "Charcoal"),
+)
 
 
 class ColorField(StringField):
@@ -197,7 +203,14 @@ class ProfileForm(FlaskForm):
             "client's browser asks for none of the four (clients can switch language on the page)."
         ),
     )
-    brand_color = ColorField("Brand colour", description="Buttons, links and the header of your booking page and e-mails; made darker where text needs it to stay readable.")
+    brand_color = ColorField(
+        "Brand colour",
+        description=(
+            "Buttons, links and the header of your booking page and e-mails; made darker where text needs "
+            "it to stay readable. The first suggested colour is Flowkey’s default."
+        ),
+    )
+    #: Still accepted from scripts and older pages; the page offers the default as a colour choice.
     default_colors = BooleanField("Use Flowkey’s default colours")
     country = SelectField(
         "Country",
@@ -228,7 +241,7 @@ class ProfileForm(FlaskForm):
 
     def branding(self) -> dict:
         """The posted ``language`` and ``brand_color`` (lower-case ``#rrggbb``, None = default
-        colours) for :func:`business_service.update_profile`; a field the form did not post is
+        colours, also when the default colour itself is picked) for :func:`business_service.update_profile`; a field the form did not post is
         left out, so the business keeps its value."""
         fields = {}
         if self.language.raw_data:
@@ -236,7 +249,8 @@ class ProfileForm(FlaskForm):
         if self.default_colors.data:
             fields["brand_color"] = None
         elif self.brand_color.raw_data:
-            fields["brand_color"] = self.brand_color.data.strip().lower()
+            color = self.brand_color.data.strip().lower()
+            fields["brand_color"] = None if color == DEFAULT_BRAND else color  # the default choice: no colour of one's own
         return fields
 
     def __init__(self, *args, **kwargs):
@@ -282,21 +296,73 @@ class ServiceForm(FlaskForm):
     staff_ids = MultiCheckboxField("Who offers it", coerce=int)
     location_kind = RadioField(
         "Where",
-        choices=[SelectChoice("in_person", "In person"), SelectChoice("phone", "Phone"), SelectChoice("video", "Video")],
+        choices=[SelectChoice("in_person", "In person"), SelectChoice("phone", "By phone"), SelectChoice("video", "By video")],
         default="in_person",
         coerce=_enum_value,
     )
-    is_bookable = BooleanField("Clients can book it online", default=True)
-    is_active = BooleanField("Active", default=True)
+    # One detail per kind; the one of the chosen kind is saved as Service.location_detail.
+    location_address = StringField(
+        "Address", validators=[SingleLine(), Length(max=500)],
+        description="Where clients come. Blank: your business address.",
+    )
+    phone_caller = RadioField(
+        "Who calls",
+        choices=[SelectChoice("business", "We call the client (on the number they give)"), SelectChoice("client", "The client calls us")],
+        default="business",
+        coerce=_enum_value,
+    )
+    location_phone = StringField(
+        "Number clients call", validators=[SingleLine(), Length(max=500)],
+        description="Only when the client calls. Blank: your business phone.",
+    )
+    video_provider = SelectField("Video service", default="")
+    location_note = StringField(
+        "Note for the client", validators=[SingleLine(), Length(max=500)],
+        description="e.g. “The link comes by e-mail the day before.”",
+    )
+    is_bookable = BooleanField(
+        "Bookable online", default=True,
+        description="On: clients find it on your booking page. Off: hidden there; you can still book it for a client through the API.",
+    )
+    is_active = BooleanField(
+        "Active", default=True,
+        description="Off: retired everywhere, nobody can book it (its existing bookings stay). Turn it on again at any time.",
+    )
 
     FIELDS = (
         "name", "description", "duration_minutes", "price", "capacity", "buffer_before_minutes",
         "buffer_after_minutes", "slot_interval_minutes", "location_kind", "is_bookable", "is_active",
     )
+    DETAIL_FIELD = {"in_person": "location_address", "phone": "location_phone", "video": "location_note"}
 
     def __init__(self, *args, staff=(), **kwargs):
         super().__init__(*args, **kwargs)
         self.staff_ids.choices = [SelectChoice(s.id, s.display_name + ("" if s.is_active else " (inactive)")) for s in staff]
+        self.video_provider.choices = [SelectChoice("", "Not said")] + [SelectChoice(k, v) for k, v in VIDEO_PROVIDERS.items()]
+        # A service of another kind stores None for these: the form's defaults stand in.
+        if self.phone_caller.data is None:
+            self.phone_caller.data = "business"
+        if self.video_provider.data is None:
+            self.video_provider.data = ""
+        obj = kwargs.get("obj")
+        if obj is not None and not self.is_submitted():
+            # The stored detail belongs to the stored kind's field.
+            kind = _enum_value(obj.location_kind)
+            getattr(self, self.DETAIL_FIELD.get(kind, "location_address")).data = obj.location_detail or ""
+            for name in set(self.DETAIL_FIELD.values()) - {self.DETAIL_FIELD.get(kind)}:
+                getattr(self, name).data = ""
+            self.phone_caller.data = _enum_value(obj.phone_caller) if obj.phone_caller else "business"
+            self.video_provider.data = obj.video_provider or ""
+
+    def location_fields(self) -> dict:
+        """``location_detail``, ``phone_caller`` and ``video_provider`` for the chosen kind (the
+        other kinds' values are dropped) for :func:`app.services.business_service.save_service`."""
+        kind = self.location_kind.data
+        return {
+            "location_detail": (getattr(self, self.DETAIL_FIELD.get(kind, "location_address")).data or "").strip(),
+            "phone_caller": PhoneCaller(self.phone_caller.data or "business") if kind == "phone" else None,
+            "video_provider": (self.video_provider.data or None) if kind == "video" else None,
+        }
 
     def validate_staff_ids(self, field):
         if not field.data:
@@ -334,8 +400,45 @@ def format_intervals(pairs) -> str:
     return ", ".join(f"{a:%H:%M}-{b:%H:%M}" if isinstance(a, time) else f"{a}-{b}" for a, b in pairs)
 
 
+WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+#: "Copy to all weekdays" copies a day's hours to Monday to Friday.
+WORKING_WEEK = range(5)
+_WALL = re.compile(r"^(\d{1,2}):(\d{2})(?::\d{2})?$")
+
+
+def parse_wall_time(text: str) -> time:
+    """``"09:30"`` (what ``<input type="time">`` posts; seconds ignored) -> ``time(9, 30)``.
+    Raises ``ValueError`` with a message for the person typing it."""
+    match = _WALL.match(text.strip())
+    if not match or int(match.group(1)) > 23 or int(match.group(2)) > 59:
+        raise ValueError(f"“{text.strip()}” is not a time of day (00:00 to 23:59).")
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def parse_pairs(starts: list[str], ends: list[str]) -> list[tuple[time, time]]:
+    """Start and end times posted side by side (``day_0_start``/``day_0_end``, several of each)
+    -> intervals; a pair left blank on both sides is skipped. Raises ``ValueError``."""
+    result = []
+    for start_text, end_text in zip(starts, ends):
+        start_text, end_text = (start_text or "").strip(), (end_text or "").strip()
+        if not start_text and not end_text:
+            continue
+        if not start_text or not end_text:
+            raise ValueError("Enter both a start and an end time (or clear both).")
+        start, end = parse_wall_time(start_text), parse_wall_time(end_text)
+        if end <= start:
+            raise ValueError(f"{end:%H:%M} must be after {start:%H:%M}.")
+        result.append((start, end))
+    return result
+
+
 class WeeklyHoursForm(FlaskForm):
-    """One text input per weekday (``day_0`` = Monday), e.g. ``09:00-12:00, 13:00-17:00``."""
+    """The weekly hours: per weekday (``i`` = 0 for Monday) pairs of ``<input type="time">``
+    posted as ``day_<i>_start`` and ``day_<i>_end`` (as many pairs as intervals). A script may
+    post ``day_<i>`` as text instead, e.g. ``09:00-12:00, 13:00-17:00``.
+
+    ``copy_from`` (a submit button's value, a weekday) copies that day's hours to Monday to
+    Friday before saving."""
 
     day_0 = StringField("Monday")
     day_1 = StringField("Tuesday")
@@ -348,35 +451,81 @@ class WeeklyHoursForm(FlaskForm):
     def days(self):
         return [getattr(self, f"day_{i}") for i in range(7)]
 
-    def parsed(self) -> dict[int, list[tuple[time, time]]] | None:
+    def pairs(self, formdata=None) -> list[list[tuple[str, str]]]:
+        """Per weekday the (start, end) texts to show: as posted, else as stored in ``data``."""
+        result = []
+        for i, f in enumerate(self.days()):
+            if formdata is not None and f"day_{i}_start" in formdata:
+                starts, ends = formdata.getlist(f"day_{i}_start"), formdata.getlist(f"day_{i}_end")
+                result.append([(a.strip(), b.strip()) for a, b in zip(starts, ends) if a.strip() or b.strip()])
+            else:
+                try:
+                    result.append([(f"{a:%H:%M}", f"{b:%H:%M}") for a, b in parse_intervals(f.data)])
+                except ValueError:
+                    result.append([])
+        return result
+
+    def copy_from(self, formdata) -> int | None:
+        value = (formdata or {}).get("copy_from", "")
+        return int(value) if value.isdigit() and int(value) < 7 else None
+
+    def parsed(self, formdata=None) -> dict[int, list[tuple[time, time]]] | None:
         """The hours per weekday, or ``None`` after adding a message to each bad day."""
         hours, ok = {}, True
         for i, f in enumerate(self.days()):
             try:
-                hours[i] = parse_intervals(f.data)
+                if formdata is not None and f"day_{i}_start" in formdata:
+                    hours[i] = parse_pairs(formdata.getlist(f"day_{i}_start"), formdata.getlist(f"day_{i}_end"))
+                else:
+                    hours[i] = parse_intervals(f.data)
             except ValueError as exc:
                 f.errors = list(f.errors) + [str(exc)]
                 ok = False
-        return hours if ok else None
+        if not ok:
+            return None
+        source = self.copy_from(formdata)
+        if source is not None:
+            for i in WORKING_WEEK:
+                hours[i] = list(hours[source])
+        return hours
 
 
 class OverrideForm(FlaskForm):
-    date = DateField("Date", validators=[InputRequired("Choose a date."), _in_years])
-    intervals = StringField("Hours that day", description="e.g. 10:00-14:00; leave blank and tick Unavailable for a day off.")
+    """Different hours on one date or a range of dates (a holiday): one interval as two time
+    inputs, or Unavailable. A script may post ``intervals`` as text (``10:00-14:00, ...``)."""
+
+    date = DateField("From", validators=[InputRequired("Choose a date."), _in_years])
+    date_to = DateField("Until (optional)", validators=[Optional(), _in_years], description="For a range of days, e.g. a holiday.")
+    start = StringField("Starts")
+    end = StringField("Ends")
+    intervals = StringField("Hours that day")
     unavailable = BooleanField("Unavailable all day")
 
     def parsed(self) -> list[tuple[time, time]] | None:
         if self.unavailable.data:
             return []
+        if self.intervals.raw_data and not self.start.raw_data:
+            try:
+                pairs = parse_intervals(self.intervals.data)
+            except ValueError as exc:
+                self.intervals.errors = list(self.intervals.errors) + [str(exc)]
+                return None
+            if not pairs:
+                self.intervals.errors = list(self.intervals.errors) + ["Enter the hours, or tick Unavailable."]
+                return None
+            return pairs
         try:
-            pairs = parse_intervals(self.intervals.data)
+            pairs = parse_pairs([self.start.data or ""], [self.end.data or ""])
         except ValueError as exc:
-            self.intervals.errors = list(self.intervals.errors) + [str(exc)]
+            self.start.errors = list(self.start.errors) + [str(exc)]
             return None
         if not pairs:
-            self.intervals.errors = list(self.intervals.errors) + ["Enter the hours, or tick Unavailable."]
+            self.start.errors = list(self.start.errors) + ["Enter the hours, or tick Unavailable."]
             return None
         return pairs
+
+    def last_day(self):
+        return self.date_to.data or self.date.data
 
 
 class StaffForm(FlaskForm):
@@ -400,6 +549,11 @@ class BookingFilterForm(FlaskForm):
         csrf = False
 
     when = SelectField("Show", choices=[SelectChoice("upcoming", "Upcoming"), SelectChoice("past", "Past")], default="upcoming")
+    q = StringField(
+        "Search clients", validators=[Optional(), SingleLine(), Length(max=100, message="Search for at most 100 characters.")],
+        filters=[lambda v: v.strip() if isinstance(v, str) else v],
+        description="Part of a name, e-mail or phone number.",
+    )
     status = SelectField("Status", choices=STATUS_CHOICES, default="")
     date_from = DateField("From", validators=[Optional(), _in_years])
     date_to = DateField("To", validators=[Optional(), _in_years])
@@ -431,11 +585,16 @@ class DayForm(FlaskForm):
 
 
 class MoveForm(FlaskForm):
-    """One free time's button on the reschedule page: the new start (ISO-8601 with its offset,
-    checked by the view) and the staff member whose slot it is."""
+    """The reschedule confirmation: the new start (ISO-8601 with its offset, checked by the
+    view), the staff member whose slot it is, and an optional message for the client's e-mail.
+    Without CSRF data (the GET confirmation step) it is only read, never validated."""
 
     start = StringField("New start", validators=[DataRequired("Pick one of the free times."), SingleLine()])
     staff_id = IntegerField("Staff member", validators=[InputRequired("Pick one of the free times."), NumberRange(1, 2**31 - 1)])
+    message = TextAreaField(
+        "Message to the client (optional)", validators=[Length(max=2000, message="Keep the message under 2000 characters.")],
+        filters=[paragraph_filter], description="Added to the e-mail that tells them the new time.",
+    )
 
 
 # ------------------------------------------------------------------ notification preferences

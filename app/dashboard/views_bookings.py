@@ -3,33 +3,74 @@
 Actions answer an HTMX request with the booking's row in its new state (409/422 with the message
 in the row when they fail) and ``HX-Trigger: bookings-changed``; a plain form POST gets a redirect
 with a flash, or the page again with the message.
+
+A staff user sees and acts on their own bookings only (:func:`staff_scope`): another staff
+member's booking is a 404, exactly like another business's.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask import flash, redirect, request, url_for
 from flask_login import current_user
 
 from app.dashboard import bp
-from app.dashboard.common import BOOKINGS_CHANGED, actor, back, current_business
+from app.dashboard.common import BOOKINGS_CHANGED, actor, back, current_business, current_staff_member, is_owner
 from app.dashboard.forms import BookingFilterForm, ReasonForm
 from app.domain.booking_events import BookingEvent
 from app.domain.booking_state import BookingStatus
-from app.models import ActorKind, Booking
+from app.models import ActorKind, Booking, utcnow
 from app.services import booking_queries, booking_service, client_self_service
 from app.services.booking_queries import BookingFilter
-from app.services.errors import Conflict, SlotUnavailable, ValidationFailed
+from app.services.errors import Conflict, NotFound, SlotUnavailable, ValidationFailed
 from app.web import render, wants_fragment
+
+#: Matches no staff member: a staff user without a staff row sees no bookings at all.
+NOBODY = 0
+
+
+def staff_scope() -> int | None:
+    """The staff member id the logged-in user's booking views are limited to: None for an owner
+    (everyone's), the user's own staff member for a staff user."""
+    if is_owner():
+        return None
+    staff = current_staff_member()
+    return staff.id if staff is not None else NOBODY
+
+
+def scoped_booking(booking_id: int) -> Booking:
+    """The business's booking ``booking_id`` when the user may see it; :class:`NotFound` for
+    another business's, or for another staff member's when the user is staff."""
+    booking = booking_service.get_booking(current_business(), booking_id)
+    scope = staff_scope()
+    if scope is not None and booking.staff_id != scope:
+        raise NotFound("No such booking.")
+    return booking
+
+
+#: A request this close to expiring is marked on its card.
+EXPIRES_SOON = timedelta(hours=6)
+
+
+@bp.context_processor
+def bookings_context():
+    def expires_soon(booking: Booking) -> bool:
+        return booking.expires_at is not None and booking.expires_at - utcnow() < EXPIRES_SOON
+
+    return {"expires_soon": expires_soon}
 
 
 # ------------------------------------------------------------------ requests queue
 
+def _queue(business):
+    return booking_queries.pending_requests(business, staff_id=staff_scope())
+
+
 @bp.get("/requests")
 def requests():
     business = current_business()
-    return render("dashboard/requests.html", block="queue", requests=booking_queries.pending_requests(business), row_errors={})
+    return render("dashboard/requests.html", block="queue", requests=_queue(business), row_errors={})
 
 
 def _action_response(booking_id: int, row_template: str, message: str, status: int = 200, error: str | None = None, form=None):
@@ -48,7 +89,7 @@ def _action_response(booking_id: int, row_template: str, message: str, status: i
     return render(
         "dashboard/requests.html",
         status=status,
-        requests=booking_queries.pending_requests(business),
+        requests=_queue(business),
         row_errors={booking.id: {"error": error, "form": form}},
     )
 
@@ -56,6 +97,7 @@ def _action_response(booking_id: int, row_template: str, message: str, status: i
 @bp.post("/requests/<int:booking_id>/approve")
 def request_approve(booking_id: int):
     business = current_business()
+    scoped_booking(booking_id)
     row = "dashboard/_request_row.html"
     try:
         booking = booking_service.approve(business, booking_id, actor())
@@ -69,7 +111,7 @@ def _reasoned_action(booking_id: int, row: str, action, done: str):
     and answer with the row: 422 without a reason, 409 when the booking's state forbids it.
     ``done`` is the success message, formatted with the booking."""
     business = current_business()
-    booking_service.get_booking(business, booking_id)  # 404 before validating another business's id
+    scoped_booking(booking_id)  # 404 before validating another business's (or staff member's) id
     form = ReasonForm()
     if not form.validate_on_submit():
         return _action_response(booking_id, row, "", 422, form=form)
@@ -93,7 +135,12 @@ def request_reject(booking_id: int):
 @bp.get("/bookings")
 def bookings():
     business = current_business()
-    form = BookingFilterForm(request.args, staff=business.staff)
+    scope = staff_scope()
+    args = request.args
+    if scope is not None:  # a staff user sees their own bookings: no "Staff" choice to make
+        args = args.copy()
+        args.pop("staff", None)
+    form = BookingFilterForm(args, staff=business.staff if scope is None else ())
     status = 200
     results = []
     if form.validate():
@@ -102,12 +149,16 @@ def bookings():
             status=BookingStatus(form.status.data) if form.status.data else None,
             date_from=form.date_from.data,
             date_to=form.date_to.data,
-            staff_id=int(form.staff.data) if form.staff.data else None,
+            staff_id=scope if scope is not None else (int(form.staff.data) if form.staff.data else None),
+            search=form.q.data or None,
         )
         results = booking_queries.list_bookings(business, f)
     else:
         status = 422
-    return render("dashboard/bookings.html", block="results", status=status, form=form, bookings=results, row_errors={})
+    return render(
+        "dashboard/bookings.html", block="results", status=status, form=form, bookings=results, row_errors={},
+        show_staff_filter=scope is None,
+    )
 
 
 @dataclass(frozen=True)
@@ -149,16 +200,28 @@ def history(booking: Booking) -> list[HistoryRow]:
     return rows
 
 
+def detail_context(booking: Booking) -> dict:
+    """What the booking's page shows besides the booking: its history, the client's other
+    bookings (a staff user sees only their own of those), the manage link while it is on."""
+    scope = staff_scope()
+    others = booking_queries.client_history(booking)
+    return {
+        "history": history(booking),
+        "client_bookings": [b for b in others if scope is None or b.staff_id == scope],
+        "manage_url": client_self_service.manage_url(booking)
+        if booking.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED) else None,
+    }
+
+
 def _detail_page(booking, status: int = 200, error: str | None = None, form=None):
     return render(
-        "dashboard/booking_detail.html", status=status, booking=booking, error=error, form=form, history=history(booking),
-        manage_url=client_self_service.manage_url(booking) if booking.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED) else None,
+        "dashboard/booking_detail.html", status=status, booking=booking, error=error, form=form, **detail_context(booking),
     )
 
 
 @bp.get("/bookings/<int:booking_id>")
 def booking_detail(booking_id: int):
-    return _detail_page(booking_service.get_booking(current_business(), booking_id))
+    return _detail_page(scoped_booking(booking_id))
 
 
 @bp.post("/bookings/<int:booking_id>/cancel")
@@ -171,6 +234,7 @@ def booking_cancel(booking_id: int):
 @bp.post("/bookings/<int:booking_id>/revoke-links")
 def booking_revoke_links(booking_id: int):
     """Replace the booking's manage secret: every manage link the client has stops working."""
+    scoped_booking(booking_id)
     booking = booking_service.revoke_client_links(current_business(), booking_id, current_user)
     flash(
         f"The client's links to {booking.reference} no longer work. E-mails from now on carry a new one; "

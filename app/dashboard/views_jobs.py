@@ -2,6 +2,10 @@
 polled progress fragment), the failed-jobs badge in the nav, and the "Sent e-mail" page with a
 viewer for the ``.eml`` copies the file transport writes.
 
+The list is paginated (``?page=``, 50 a page); a reminder retired because its booking moved or
+was cancelled shows as "not needed", not "done"; "Resend all failed" is offered only while
+something failed.
+
 HTMX actions answer with a fragment and ``HX-Trigger: jobs-changed`` (the nav badge reloads on
 it); without JavaScript the same forms POST and redirect (303) with a flash message.
 """
@@ -57,17 +61,30 @@ def jobs_context():
     return {
         "failed_jobs_total": (lambda: job_admin.failed_count(business.id)) if business else (lambda: 0),
         "job_label": job_label,
+        "superseded_reason": job_admin.superseded_reason,
     }
 
 
 # ------------------------------------------------------------------ jobs list
 
+#: Jobs shown a page.
+PER_PAGE = 50
+
+
+def _page_number() -> int:
+    value = request.args.get("page", "1")
+    return int(value) if value.isdigit() and 0 < int(value) < 100_000 else 1
+
+
 def _jobs_page(status: int = 200, watched: OutboxJob | None = None):
     business = current_business()
     form = JobFilterForm(request.args)
-    jobs = []
+    jobs, page = [], None
     if form.validate():
-        jobs = job_admin.list_jobs(business.id, status=JobStatus(form.status.data) if form.status.data else None)
+        page = job_admin.jobs_page(
+            business.id, status=JobStatus(form.status.data) if form.status.data else None, page=_page_number(), per_page=PER_PAGE,
+        )
+        jobs = page.jobs
     else:
         status = 422
     if watched is None and request.args.get("watch", "").isdigit():
@@ -78,6 +95,8 @@ def _jobs_page(status: int = 200, watched: OutboxJob | None = None):
         status=status,
         form=form,
         jobs=jobs,
+        page=page,
+        page_url=lambda n: url_for("dashboard.jobs", **{**request.args.to_dict(), "page": n}),
         watched=watched,
         failed_total=job_admin.failed_count(business.id),
         row_messages={},

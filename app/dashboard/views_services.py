@@ -1,4 +1,5 @@
-"""Services: list, create, edit, deactivate/activate."""
+"""Services: list, create, edit (with where it happens: an address, who calls whom, the video
+service), deactivate/activate."""
 from __future__ import annotations
 
 from flask import flash, redirect, request, url_for
@@ -6,7 +7,7 @@ from flask import flash, redirect, request, url_for
 from app.dashboard import bp
 from app.dashboard.common import current_business, form_errors_from
 from app.dashboard.forms import ServiceForm
-from app.models.business import LocationKind
+from app.models.business import VIDEO_PROVIDERS, LocationKind
 from app.services import business_service
 from app.services.errors import ValidationFailed
 from app.web import render
@@ -17,13 +18,14 @@ def _fields(form: ServiceForm) -> dict:
     fields["name"] = fields["name"].strip()
     fields["description"] = (fields["description"] or "").strip()
     fields["location_kind"] = LocationKind(fields["location_kind"])
+    fields.update(form.location_fields())
     return fields
 
 
 @bp.get("/services")
 def services():
     business = current_business()
-    return render("dashboard/services.html", services=business.services)
+    return render("dashboard/services.html", services=business.services, video_providers=VIDEO_PROVIDERS)
 
 
 def _save(form: ServiceForm, service, template_status: int = 422):

@@ -5,7 +5,7 @@ from flask import flash, redirect, url_for
 
 from app.dashboard import bp
 from app.dashboard.common import current_business, form_errors_from
-from app.dashboard.forms import LinkForm, LogoForm, ProfileForm, RemoveLogoForm, SettingsForm, SlugForm
+from app.dashboard.forms import BRAND_SWATCHES, LinkForm, LogoForm, ProfileForm, RemoveLogoForm, SettingsForm, SlugForm
 from app.services import business_service
 from app.services.errors import ValidationFailed
 from app.web import render, wants_fragment
@@ -25,6 +25,7 @@ def _page(status=200, link_form=None, settings_form=None, profile_form=None, blo
         profile_form=profile_form or ProfileForm(formdata=None, obj=business, default_colors=business.brand_color is None),
         logo_form=logo_form or LogoForm(formdata=None),
         remove_logo_form=RemoveLogoForm(formdata=None),
+        brand_swatches=BRAND_SWATCHES,
     )
 
 

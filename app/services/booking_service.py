@@ -574,10 +574,13 @@ def reschedule(
     *,
     staff_id: int | None = None,
     now: datetime | None = None,
+    message: str | None = None,
 ) -> Booking:
     """Move a pending or confirmed booking to ``new_start`` (an aware instant), optionally to
     another staff member ``staff_id`` (default: the same one). A reschedule keeps the booking
-    (same reference, same calendar UID) and bumps its SEQUENCE.
+    (same reference, same calendar UID) and bumps its SEQUENCE. ``message`` (optional, cleaned
+    paragraph text) goes into the event's details as ``message`` and into the client's
+    "new time" e-mail.
 
     Inside the write lock of the old and new staff members, the new slot is re-checked: it must
     be one of the service's slots for that staff member, free for the booking's seats when the
@@ -614,7 +617,7 @@ def reschedule(
         )
     settings = business.settings
     try:
-        _reschedule_locked(business, booking, new_start, staff_id, actor, now)
+        _reschedule_locked(business, booking, new_start, staff_id, actor, now, message=message)
     except _SlotTaken as taken:
         target_staff = taken.staff_id
         raise SlotUnavailable(
@@ -629,7 +632,7 @@ def reschedule(
 
 def _reschedule_locked(
     business: Business, booking: Booking, new_start: datetime, staff_id: int | None, actor: User | None, now: datetime,
-    *, by_client: bool = False,
+    *, by_client: bool = False, message: str | None = None,
 ) -> None:
     """The locked part of :func:`reschedule` (and of :func:`client_reschedule` with
     ``by_client``: the client's policy re-checked under the lock, the business's booking window,
@@ -668,6 +671,7 @@ def _reschedule_locked(
             booking, BookingEvent.RESCHEDULED, previous_status=booking.status, actor=actor,
             actor_kind=ActorKind.CLIENT if by_client else None, now=now, note="rescheduled",
             from_start=before[0].isoformat(), to_start=slot.start.isoformat(), from_staff_id=before[1], to_staff_id=target_staff,
+            **({"message": message} if message else {}),
         )
 
 

@@ -4,12 +4,15 @@ Every function takes the current user's business and only touches rows that belo
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
-from datetime import date, time
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 from decimal import Decimal
 
 import phonenumbers
+from babel.numbers import get_territory_currencies
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -25,7 +28,9 @@ from app.models import (
     StaffMember,
     User,
     WeeklyHours,
+    utcnow,
 )
+from app.models.business import VIDEO_PROVIDERS, LocationKind, PhoneCaller
 from app.services.errors import NotFound, ValidationFailed
 from app.services.locks import unit_of_work
 from app.text import BadText, check_line, clean_paragraph
@@ -88,17 +93,25 @@ def sign_up(*, email: str, password: str, name: str, business_name: str, timezon
     user = User(email=email.strip().lower(), name=name.strip())
     user.set_password(password)  # slow on purpose: hash before taking the write lock
     with unit_of_work():
-        create_owner(user, business_name=business_name, timezone=timezone, currency=currency)
+        # The demo and scripts that call this have no wizard to ask for a public address.
+        create_owner(user, business_name=business_name, timezone=timezone, currency=currency, public_email=user.email)
     return user
 
 
-def create_owner(user: User, *, business_name: str, timezone: str, currency: str) -> Business:
+def create_owner(user: User, *, business_name: str, timezone: str, currency: str | None, public_email: str = "") -> Business:
     """Add ``user`` (new, e-mail lower-cased, password set) with their business, as
-    :func:`sign_up` describes, to the CURRENT transaction (no commit). Raises
+    :func:`sign_up` describes, to the CURRENT transaction (no commit). ``currency`` None or ""
+    means the currency of the zone's country (:func:`currency_for_zone`); ``public_email`` is
+    the contact address the booking page shows (none by default). Raises
     :class:`ValidationFailed` if the e-mail is taken."""
     if find_user_by_email(user.email):
         raise ValidationFailed("That e-mail already has an account.", {"email": "That e-mail already has an account; log in instead."})
-    business = Business(name=business_name.strip(), slug=unique_slug(business_name), timezone=timezone, currency=currency, email=user.email)
+    # The web sign-up passes no public e-mail: the booking page shows only contact details the
+    # owner enters for it (the set-up wizard asks), never the address they log in with.
+    business = Business(
+        name=business_name.strip(), slug=unique_slug(business_name), timezone=timezone,
+        currency=currency or currency_for_zone(timezone), email=public_email,
+    )
     business.settings = BookingSettings()
     db.session.add_all([user, business])
     db.session.add(Membership(user=user, business=business, role=Role.OWNER))
@@ -107,6 +120,50 @@ def create_owner(user: User, *, business_name: str, timezone: str, currency: str
         staff.weekly_hours.append(WeeklyHours(weekday=weekday, start_time=start, end_time=end))
     db.session.add(staff)
     return business
+
+
+def country_for_zone(zone: str | None) -> str | None:
+    """The country (ISO 3166 alpha-2) of an IANA zone: tzdata's zone.tab (the file the zone
+    picker lists; ``America/Chicago`` -> ``US``), an old name followed to its zone, else CLDR's
+    zone territories; None for ``UTC`` and other zones of no country, or one phone numbers cannot
+    be read for."""
+    from app.phones import country_for_timezone
+    from app.timezones import canonical_zone
+
+    country = _zone_countries().get(canonical_zone(zone) or zone or "")
+    if country in phonenumbers.SUPPORTED_REGIONS:
+        return country
+    return country_for_timezone(zone)
+
+
+@functools.cache
+def _zone_countries() -> dict[str, str]:
+    from app.timezones import _tzdata_text  # where zoneinfo reads zones from, as the picker does
+
+    countries = {}
+    for line in (_tzdata_text("zone.tab") or "").splitlines():
+        parts = line.split("\t")
+        if len(parts) >= 3 and not line.startswith("#"):
+            countries[parts[2]] = parts[0]
+    return countries
+
+
+def currency_for_country(country: str | None) -> str | None:
+    """The currency a country uses today (ISO 4217), from CLDR via Babel's
+    ``get_territory_currencies`` (legal tender only): ``US`` -> ``USD``; None when unknown."""
+    if not country:
+        return None
+    try:
+        currencies = get_territory_currencies(country, tender=True)
+    except Exception:  # Babel raises for a territory it has no data for
+        return None
+    return currencies[0] if currencies else None
+
+
+def currency_for_zone(zone: str | None, default: str = "USD") -> str:
+    """The currency of the zone's country (:func:`country_for_zone`, :func:`currency_for_country`),
+    else ``default``."""
+    return currency_for_country(country_for_zone(zone)) or default
 
 
 def update_settings(business: Business, **fields) -> BookingSettings:
@@ -137,8 +194,16 @@ def get_staff(business: Business, staff_id: int) -> StaffMember:
 
 def save_service(business: Business, service: Service | None, *, staff_ids: list[int] | None = None, **fields) -> Service:
     """Create (``service=None``) or update a service with validated ``fields`` and eligible staff
-    (ids of this business's staff; default: all active staff). Commits."""
-    require_single_line(name=fields.get("name"))
+    (ids of this business's staff; default: all active staff). Commits.
+
+    Where it happens: ``location_kind`` with ``location_detail`` (one line), ``phone_caller``
+    (phone services; default :attr:`PhoneCaller.BUSINESS`) and ``video_provider`` (video
+    services; a key of :data:`VIDEO_PROVIDERS` or None); the fields that do not apply to the
+    service's kind are cleared. Raises :class:`ValidationFailed` for control characters in a
+    one-line value or an unknown video provider."""
+    require_single_line(name=fields.get("name"), location_detail=fields.get("location_detail"))
+    if fields.get("video_provider") is not None and fields["video_provider"] not in VIDEO_PROVIDERS:
+        raise ValidationFailed("Unknown video service.", {"video_provider": "Choose one of the video services listed."})
     if "description" in fields:
         fields["description"] = _paragraph("description", fields["description"])
     if "price" in fields and fields["price"] is not None:
@@ -155,7 +220,22 @@ def save_service(business: Business, service: Service | None, *, staff_ids: list
         if staff_ids is not None:
             with db.session.no_autoflush:
                 service.staff = [get_staff(business, i) for i in staff_ids]
+        _fit_location(service)
     return service
+
+
+def _fit_location(service: Service) -> None:
+    """Clear the location fields that do not apply to the service's kind (a phone service says
+    who calls, by default the business)."""
+    kind = service.location_kind or LocationKind.IN_PERSON
+    if kind == LocationKind.PHONE:
+        service.phone_caller = service.phone_caller or PhoneCaller.BUSINESS
+    else:
+        service.phone_caller = None
+    if kind != LocationKind.VIDEO:
+        service.video_provider = None
+    if service.location_detail is None:
+        service.location_detail = ""
 
 
 def _check_intervals(intervals: list[tuple[time, time]], field: str) -> None:
@@ -190,16 +270,58 @@ def set_weekly_hours(staff: StaffMember, hours: dict[int, list[tuple[time, time]
                 staff.weekly_hours.append(WeeklyHours(weekday=weekday, start_time=start, end_time=end))
 
 
-def set_override(staff: StaffMember, day: date, intervals: list[tuple[time, time]]) -> DateOverride:
-    """Replace the hours of one date (empty list = unavailable all day). Commits."""
+#: The longest date range one override form may cover (a year of holidays at most).
+MAX_OVERRIDE_DAYS = 366
+
+
+def staff_today(staff: StaffMember, now: datetime | None = None) -> date:
+    """Today's date in the staff member's zone (their own, else the business's)."""
+    return (now or utcnow()).astimezone(ZoneInfo(staff.effective_timezone)).date()
+
+
+def set_override(staff: StaffMember, day: date, intervals: list[tuple[time, time]], *, now: datetime | None = None) -> DateOverride:
+    """Replace the hours of one date (empty list = unavailable all day). Commits. Raises
+    :class:`ValidationFailed` for overlapping or reversed intervals (field ``intervals``) or a
+    date before today in the staff member's zone (field ``date``)."""
+    return set_overrides(staff, day, day, intervals, now=now)[0]
+
+
+def set_overrides(
+    staff: StaffMember, first: date, last: date, intervals: list[tuple[time, time]], *, now: datetime | None = None
+) -> list[DateOverride]:
+    """Give every date from ``first`` to ``last`` (inclusive) the same hours, replacing each
+    date's override (empty ``intervals`` = unavailable, e.g. a holiday): one override per date,
+    all in one transaction, returned in date order.
+
+    Raises :class:`ValidationFailed` (nothing saved) for overlapping or reversed intervals
+    (field ``intervals``), ``first`` before today in the staff member's zone (field ``date``:
+    an override of a past day changes nothing anyone can book), ``last`` before ``first`` or a
+    range longer than :data:`MAX_OVERRIDE_DAYS` days (field ``date_to``)."""
     _check_intervals(intervals, "intervals")
+    if first < staff_today(staff, now):
+        raise ValidationFailed("That date has passed.", {"date": "Pick today or a later date."})
+    if last < first:
+        raise ValidationFailed("The range ends before it starts.", {"date_to": "Pick the same date as “From” or a later one."})
+    days = (last - first).days + 1
+    if days > MAX_OVERRIDE_DAYS:
+        raise ValidationFailed("That range is too long.", {"date_to": f"A range covers at most {MAX_OVERRIDE_DAYS} days."})
+    stored = [[f"{s:%H:%M}", f"{e:%H:%M}"] for s, e in sorted(intervals)]
     with unit_of_work([staff.id]):  # two concurrent saves of one date: no duplicate-key error
-        override = db.session.scalar(select(DateOverride).where(DateOverride.staff_id == staff.id, DateOverride.date == day))
-        if override is None:
-            override = DateOverride(staff=staff, date=day)
-            db.session.add(override)
-        override.intervals = [[f"{s:%H:%M}", f"{e:%H:%M}"] for s, e in sorted(intervals)]
-    return override
+        existing = {
+            o.date: o for o in db.session.scalars(
+                select(DateOverride).where(DateOverride.staff_id == staff.id, DateOverride.date >= first, DateOverride.date <= last)
+            )
+        }
+        overrides = []
+        for n in range(days):
+            day = first + timedelta(days=n)
+            override = existing.get(day)
+            if override is None:
+                override = DateOverride(staff=staff, date=day)
+                db.session.add(override)
+            override.intervals = list(stored)
+            overrides.append(override)
+    return overrides
 
 
 def delete_override(staff: StaffMember, override_id: int) -> None:

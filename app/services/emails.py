@@ -111,7 +111,8 @@ def build_booking_email(
     now = now or utcnow()
     base_url = current_app.config.get("BASE_URL", "").rstrip("/")
     if spec.audience == CLIENT:
-        to, tz_name, reply_to = [booking.client_email], booking.client_timezone or business.timezone, business.email or None
+        to, tz_name = [booking.client_email], booking.client_timezone or business.timezone
+        reply_to = business.email_reply_to or business.email or None
     else:
         to, tz_name, reply_to = owner_addresses(business), business.timezone, booking.client_email
     if not to:
@@ -131,7 +132,8 @@ def build_booking_email(
         subject=subject,
         text=text,
         html=html,
-        from_name=business.name,
+        # The sender name only for clients: owner e-mails keep the business name they know.
+        from_name=(business.email_sender_name or business.name) if spec.audience == CLIENT else business.name,
         reply_to=reply_to,
         invitation=invitation,
     )
@@ -165,10 +167,19 @@ def _render(booking: Booking, business: Business, spec: Template, language: Lang
     }
     if template == "owner_rescheduled":
         context["previous_date"], context["previous_times"] = _previous_time(booking, tz_name, language)
+    if template == "rescheduled":
+        context["owner_message"] = _reschedule_message(booking)
     env = current_app.jinja_env  # not render_template: no request-bound context processors
     text = env.get_template(f"email/{template}.txt").render(**context)
     html = env.get_template(f"email/{template}.html").render(**context)
     return text, html, context["subject"]
+
+
+def _reschedule_message(booking: Booking) -> str | None:
+    """The business's message to the client with the booking's latest reschedule (the audit
+    row's ``message``), or None."""
+    moves = [e for e in booking.events if e.event == BookingEvent.RESCHEDULED]
+    return (moves[-1].data or {}).get("message") or None if moves else None
 
 
 def _previous_time(booking: Booking, tz_name: str, language: Language) -> tuple[str | None, str | None]:

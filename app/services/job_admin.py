@@ -6,6 +6,7 @@ never listed). Retrying goes through :func:`app.services.outbox.retry`.
 from __future__ import annotations
 
 import random
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import func, select
@@ -19,12 +20,15 @@ from app.services.errors import Conflict, NotFound
 from app.services.locks import unit_of_work
 
 def list_jobs(
-    business_id: int | None = None, status: JobStatus | None = None, booking_id: int | None = None, limit: int = 100
+    business_id: int | None = None, status: JobStatus | None = None, booking_id: int | None = None, limit: int = 100,
+    offset: int = 0,
 ) -> list[OutboxJob]:
     """Newest first, with ``job.booking`` loaded. ``business_id`` keeps one business's jobs
     (system jobs such as the cleanup have none and are left out); optionally one status or one
-    booking. At most ``limit`` rows."""
-    query = select(OutboxJob).options(selectinload(OutboxJob.booking)).order_by(OutboxJob.id.desc()).limit(limit)
+    booking. At most ``limit`` rows, after skipping ``offset``."""
+    query = (
+        select(OutboxJob).options(selectinload(OutboxJob.booking)).order_by(OutboxJob.id.desc()).limit(limit).offset(offset)
+    )
     if business_id is not None:
         query = query.where(OutboxJob.business_id == business_id)
     if status is not None:
@@ -32,6 +36,36 @@ def list_jobs(
     if booking_id is not None:
         query = query.where(OutboxJob.booking_id == booking_id)
     return list(db.session.scalars(query))
+
+
+@dataclass(frozen=True)
+class JobsPage:
+    """One page of the Jobs list: ``jobs`` (newest first), its number (from 1) and whether an
+    older page follows."""
+
+    jobs: list[OutboxJob]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def jobs_page(business_id: int, status: JobStatus | None = None, page: int = 1, per_page: int = 50) -> JobsPage:
+    """Page ``page`` (from 1) of business ``business_id``'s jobs, ``per_page`` a page (see
+    :func:`list_jobs`). A page past the end is empty."""
+    page = max(page, 1)
+    rows = list_jobs(business_id, status=status, limit=per_page + 1, offset=(page - 1) * per_page)
+    return JobsPage(jobs=rows[:per_page], number=page, has_next=len(rows) > per_page)
+
+
+def superseded_reason(job: OutboxJob) -> str | None:
+    """Why a job finished without running (a reminder for a booking that moved or was
+    cancelled: :func:`app.services.outbox.supersede`), or None for one that ran."""
+    if job.status == JobStatus.DONE and isinstance(job.result, dict) and job.result.get("superseded"):
+        return str(job.result["superseded"])
+    return None
 
 
 def get_job(business_id: int, job_id: int) -> OutboxJob:

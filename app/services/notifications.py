@@ -94,10 +94,37 @@ def _content(booking: Booking, type_: BookingEvent, actor: User | None, by_clien
     return "Request expired", f"{booking.client_name}'s request for {booking.service.name} on {_when(booking)} expired unanswered."
 
 
+#: Events after which a request no longer waits in the queue.
+REQUEST_DECIDED = frozenset({E.APPROVED, E.REJECTED, E.EXPIRED, E.CANCELLED})
+
+
 def on_booking_event(change: BookingChange) -> None:
-    """Booking-event subscriber: notify the business's people of the events in :data:`KINDS`."""
+    """Booking-event subscriber: notify the business's people of the events in :data:`KINDS`;
+    once a request is decided (approved, rejected, expired, withdrawn or cancelled) its "new
+    request" notifications are marked read for everyone (:func:`mark_request_read`), so the bell
+    never counts a request the requests badge no longer does."""
+    if change.event in REQUEST_DECIDED:
+        mark_request_read(change.booking)
     if change.event in KINDS:
         record_for_booking(change.booking, change.event, actor=change.actor, by_client=change.by_client)
+
+
+def mark_request_read(booking: Booking) -> int:
+    """Mark every unread "new request" notification about ``booking`` read, whoever it was for,
+    in the current session (no commit; the caller's transaction). Returns how many changed."""
+    if booking.id is None:
+        return 0
+    result = db.session.execute(
+        update(BookingNotification)
+        .where(
+            BookingNotification.booking_id == booking.id,
+            BookingNotification.type == E.REQUESTED,
+            BookingNotification.read_at.is_(None),
+        )
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
 
 
 def record_for_booking(

@@ -103,7 +103,8 @@ def service_json(service_id, staff_id, **fields):
     base = {
         "id": service_id, "name": "Lesson", "description": "", "duration_minutes": 30, "capacity": 1, "price": "0.00",
         "buffer_before_minutes": None, "buffer_after_minutes": None, "slot_interval_minutes": None, "is_bookable": True,
-        "is_active": True, "location_kind": "in_person", "staff_ids": [staff_id],
+        "is_active": True, "location_kind": "in_person", "location_detail": "", "phone_caller": None, "video_provider": None,
+        "staff_ids": [staff_id],
     }
     return {**base, **fields}
 

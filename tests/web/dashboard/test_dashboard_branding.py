@@ -27,8 +27,9 @@ def test_settings_page_offers_languages_by_their_own_names_and_a_colour(client, 
         '<option lang="de" value="de">Deutsch</option><option lang="es" value="es">Español</option>'
     ) in body
     assert '<label for="brand_color">Brand colour</label>' in body
-    assert 'id="brand_color" name="brand_color" type="color" value="#1f5fbf"' in body
-    assert 'checked id="default_colors" name="default_colors" role="switch" type="checkbox" value="y"> Use Flowkey’s default colours' in body
+    # One control: the colour input, whose first suggestion is the default.
+    assert 'id="brand_color" list="brand-swatches" name="brand_color" type="color" value="#1f5fbf"' in body
+    assert '<option value="#1f5fbf">Flowkey default</option>' in body and "default_colors" not in body
 
 
 def test_save_language_and_colour(client, logged_in, db):
@@ -40,7 +41,7 @@ def test_save_language_and_colour(client, logged_in, db):
     body = text(page)
     assert '<option lang="fr" selected value="fr">Français</option>' in body
     assert 'type="color" value="#0a7ea4"' in body
-    assert 'id="default_colors" name="default_colors" role="switch" type="checkbox" value="y">' in body  # not checked
+    assert "Now: your colour <code>#0a7ea4</code>." in body
     # The dashboard itself stays English.
     assert "Booking link &amp; settings" in body and "Save profile" in body
 

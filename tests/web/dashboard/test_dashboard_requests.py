@@ -20,7 +20,7 @@ def status_of(db, booking_id):
     return db.session.get(Booking, booking_id).status
 
 
-def test_queue_lists_pending_requests_newest_first(client, approval, book, db):
+def test_queue_lists_pending_requests_soonest_to_expire_first(client, approval, book, db):
     first = book(approval, "10:00", client_name="Ada Lovelace", client_phone="+447700900123", notes="First lesson please")
     second = book(approval, "12:00", client_name="Grace Hopper")
     book(approval, "14:00")  # then rejected: not in the queue
@@ -30,7 +30,7 @@ def test_queue_lists_pending_requests_newest_first(client, approval, book, db):
     assert response.status_code == 200
     body = text(response)
     assert "<html" in body
-    assert row_ids(response) == [second.id, first.id]
+    assert row_ids(response) == [first.id, second.id]  # same expiry period: the older request expires first
     assert "Ada Lovelace · Private lesson" in body
     assert "+447700900123" in body and first.client_email in body
     assert "First lesson please" in body

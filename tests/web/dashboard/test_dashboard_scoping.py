@@ -1,7 +1,7 @@
 """Owner A never sees or touches business B: every URL with B's ids is a 404, lists hold only A's rows."""
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime, timezone
 
 import pytest
 
@@ -19,7 +19,7 @@ def other(factory):
     staff = business_service.add_staff(b, "Bravo Staff")
     service = factory.service(b, name="Bravo Secret Service", staff_ids=[b.staff[0].id])
     booking = factory.booking(b, service, at(monday(), "10:00"), now=now(), client_name="Zebra Client", client_email="zebra@example.com")
-    override = business_service.set_override(b.staff[0], date(2030, 1, 1), [])
+    override = business_service.set_override(b.staff[0], date(2030, 1, 1), [], now=datetime(2029, 12, 1, tzinfo=timezone.utc))
     key, _ = api_keys.create_key(b, owner_b, "Bravo Key")
     return {"business": b, "owner_staff": b.staff[0].id, "staff": staff.id, "service": service.id, "booking": booking.id,
             "override": override.id, "key": key.id}
