@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from app.domain.booking_state import BookingStatus
 from app.extensions import db
-from app.models import Booking, Business, Service, StaffMember, User, utcnow
+from app.models import Booking, Business, Membership, Role, Service, StaffMember, User, utcnow
 from app.services import (
     availability_service,
     branding,
@@ -42,6 +42,9 @@ from app.services.booking_service import BookingRequest
 SLUG = "swim-school-pro"
 OWNER_EMAIL = "owner@swimschool.example"
 OWNER_PASSWORD = "swim-school-demo"
+#: Sam logs in as a staff member: their own bookings, requests and hours, nothing else.
+STAFF_EMAIL = "sam@swimschool.example"
+STAFF_PASSWORD = "swim-school-staff"
 TIMEZONE = "Europe/London"
 
 PROFILE = dict(
@@ -110,9 +113,17 @@ BOOKINGS = [
 ]
 
 
-def add_staff(business: Business, display_name: str, hours: dict) -> StaffMember:
-    """A staff member without a login, with the given weekly hours (commits)."""
+def add_staff(business: Business, display_name: str, hours: dict, login: tuple[str, str] | None = None) -> StaffMember:
+    """A staff member with the given weekly hours (commits); with ``login`` (e-mail, password)
+    they also log in, with the staff role. Made directly rather than by an invitation, which
+    would e-mail them: demo data sends nothing."""
     staff = StaffMember(business=business, display_name=display_name)
+    if login is not None:
+        email, password = login
+        user = User(email=email, name=display_name)
+        user.set_password(password)
+        staff.user, staff.email = user, email
+        db.session.add(Membership(user=user, business=business, role=Role.STAFF))
     db.session.add(staff)
     db.session.commit()
     business_service.set_weekly_hours(staff, hours)
@@ -214,7 +225,7 @@ def create_demo(now: datetime | None = None) -> tuple[Business, bool]:
 
     alex = business.staff[0]
     business_service.set_weekly_hours(alex, ALEX_HOURS)
-    add_staff(business, "Sam", SAM_HOURS)
+    add_staff(business, "Sam", SAM_HOURS, login=(STAFF_EMAIL, STAFF_PASSWORD))
 
     services = {spec["name"]: business_service.save_service(business, None, **spec) for spec in SERVICES}
     with silenced_subscribers():
@@ -251,5 +262,6 @@ def demo_command() -> None:
     click.echo(f"  Booking link: {base}/book/{business.slug}")
     click.echo(f"  Dashboard:    {base}/dashboard/")
     click.echo(f"  Owner login:  {OWNER_EMAIL} / {OWNER_PASSWORD}")
+    click.echo(f"  Staff login:  {STAFF_EMAIL} / {STAFF_PASSWORD} (Sam: only Sam's bookings and hours)")
     if manage := demo_manage_url(business):
         click.echo(f"  A client's manage link (Isla Wilson's booking): {manage}")

@@ -6,9 +6,9 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from app.demo import OWNER_EMAIL, OWNER_PASSWORD
+from app.demo import OWNER_EMAIL, OWNER_PASSWORD, STAFF_EMAIL, STAFF_PASSWORD
 from app.domain.booking_state import BookingStatus
-from app.models import Booking, Business, Service, StaffMember, User
+from app.models import Booking, Business, Role, Service, StaffMember, User
 
 
 def test_demo_is_created_once(runner, db):
@@ -39,7 +39,7 @@ def test_demo_is_created_once(runner, db):
     ]
     business = businesses[0]
     assert business.settings.requires_approval is True
-    assert db.session.scalar(select(func.count(User.id))) == 1
+    assert db.session.scalars(select(User.email).order_by(User.id)).all() == [OWNER_EMAIL, STAFF_EMAIL]
 
     services = db.session.scalars(select(Service).order_by(Service.id)).all()
     assert [
@@ -60,7 +60,7 @@ def test_demo_is_created_once(runner, db):
         "Alex": sorted({(a, b, d) for d in range(5) for a, b in (("09:00", "12:00"), ("13:00", "17:00"))}),
         "Sam": sorted({("10:00", "18:00", d) for d in range(1, 6)}),
     }
-    assert staff[0].user.email == OWNER_EMAIL
+    assert (staff[0].user.email, staff[1].user.email, staff[1].user.membership.role) == (OWNER_EMAIL, STAFF_EMAIL, Role.STAFF)
 
     bookings = db.session.scalars(select(Booking)).all()
     assert Counter(b.status for b in bookings) == {BookingStatus.CONFIRMED: 5, BookingStatus.PENDING: 2}
@@ -77,6 +77,20 @@ def test_demo_owner_can_log_in(runner, client):
     assert response.status_code == 302
     assert "/dashboard" in response.headers["Location"]
     assert client.get("/dashboard/").status_code == 200
+
+
+def test_demo_staff_member_sees_only_their_own_bookings(runner, client, db):
+    runner.invoke(args=["demo"])
+    sams = set(db.session.scalars(select(Booking.client_name).join(StaffMember).where(StaffMember.display_name == "Sam")))
+    others = set(db.session.scalars(select(Booking.client_name).join(StaffMember).where(StaffMember.display_name != "Sam")))
+    assert sams and others
+
+    response = client.post("/login", data={"email": STAFF_EMAIL, "password": STAFF_PASSWORD})
+    assert response.status_code == 302
+
+    page = client.get("/dashboard/bookings").get_data(as_text=True)  # the demo books only ahead
+    assert all(name in page for name in sams) and not any(name in page for name in others)
+    assert client.get("/dashboard/settings").status_code == 403
 
 
 def test_demo_with_smtp_configured_sends_nothing(runner, app, db):

@@ -145,7 +145,7 @@ CHANGES = {
     "staff deactivated": (lambda w, db: _edit_staff(w, is_active=False), (1, 0, 0)),
     "staff zone": (lambda w, db: _edit_staff(w, timezone="Europe/Berlin"), (1, 0, 0)),
     "weekly hours": (lambda w, db: business_service.set_weekly_hours(w.bob, {0: [(time(8), time(12))]}), (1, 0, 0)),
-    "date override set": (lambda w, db: business_service.set_override(w.ann, MONDAY, [(time(12), time(13))]), (1, 0, 0)),
+    "date override set": (lambda w, db: business_service.set_override(w.ann, MONDAY, [(time(12), time(13))], now=NOW), (1, 0, 0)),
     "date override deleted": (lambda w, db: _set_and_delete_override(w), (1, 0, 0)),
     "bulk UPDATE of bookings": (_bulk_cancel, (1, 0, 0)),
     "rolled back": (_rolled_back, (0, 0, 0)),
@@ -158,7 +158,7 @@ def _edit_booking_notes(w, db):
 
 
 def _set_and_delete_override(w):
-    override = business_service.set_override(w.ann, MONDAY, [])
+    override = business_service.set_override(w.ann, MONDAY, [], now=NOW)
     business_service.delete_override(w.ann, override.id)
 
 

@@ -91,7 +91,7 @@ def _set_hours(w):
 
 
 def _override(w):
-    business_service.set_override(w.staff, MONDAY, [(time(13), time(15))])
+    business_service.set_override(w.staff, MONDAY, [(time(13), time(15))], now=NOW)
 
 
 def _bob_inactive(w):

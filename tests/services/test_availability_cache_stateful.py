@@ -198,7 +198,7 @@ class CacheMachine(RuleBasedStateMachine):
     @rule(staff=pick, offset=near_day | day_offset, hours=st.none() | st.tuples(st.integers(6, 14), st.integers(1, 6)))
     def date_override(self, staff, offset, hours):
         intervals = [] if hours is None else [(time(hours[0]), time(hours[0] + hours[1]))]
-        business_service.set_override(self.staff(staff), self.local_date(offset), intervals)
+        business_service.set_override(self.staff(staff), self.local_date(offset), intervals, now=self.now)
 
     @rule(staff=pick, choice=pick)
     def delete_override(self, staff, choice):

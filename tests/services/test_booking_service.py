@@ -332,7 +332,7 @@ def test_approve_rechecks_the_slot(db, approval, lesson, owner, staff):
 
 def test_approve_rechecks_hours(db, approval, lesson, owner, staff):
     b = book(approval, lesson, "10:00")
-    business_service.set_override(staff, MONDAY, [])
+    business_service.set_override(staff, MONDAY, [], now=NOW)
     with pytest.raises(SlotUnavailable):
         booking_service.approve(approval, b.id, owner, now=NOW)
     assert db.session.get(Booking, b.id).status == S.PENDING

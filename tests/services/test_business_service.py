@@ -1,7 +1,7 @@
 """business_service: sign-up, slugs, weekly hours and date overrides."""
 from __future__ import annotations
 
-from datetime import date, time
+from datetime import date, datetime, time, timezone
 
 import pytest
 from sqlalchemy import select
@@ -95,14 +95,14 @@ def test_touching_intervals_are_not_an_overlap(db, staff):
 
 
 def test_set_override_creates_replaces_and_validates(db, staff):
-    day = date(2027, 6, 7)
-    first = business_service.set_override(staff, day, [(t("14:00"), t("16:00")), (t("09:00"), t("10:00"))])
+    day, now = date(2027, 6, 7), datetime(2027, 6, 1, tzinfo=timezone.utc)
+    first = business_service.set_override(staff, day, [(t("14:00"), t("16:00")), (t("09:00"), t("10:00"))], now=now)
     assert first.intervals == [["09:00", "10:00"], ["14:00", "16:00"]]
-    second = business_service.set_override(staff, day, [])
+    second = business_service.set_override(staff, day, [], now=now)
     assert second.id == first.id
     assert (second.intervals, second.is_unavailable) == ([], True)
     with pytest.raises(ValidationFailed) as info:
-        business_service.set_override(staff, day, [(t("09:00"), t("11:00")), (t("10:00"), t("12:00"))])
+        business_service.set_override(staff, day, [(t("09:00"), t("11:00")), (t("10:00"), t("12:00"))], now=now)
     assert info.value.fields == {"intervals": "09:00-11:00 overlaps 10:00-12:00."}
     rows = db.session.execute(select(DateOverride.date, DateOverride.intervals)).all()
     assert [tuple(r) for r in rows] == [(day, [])]
