@@ -294,9 +294,28 @@ def lang_url(code: str) -> str:
     return url_for(request.endpoint, **{**args, **(request.view_args or {})})
 
 
+def service_where(service, business) -> str:
+    """Where ``service`` happens, as a sentence in the page's language ("In person at 1 Pool
+    Lane", "By phone: we call you on the number you give", "By video on Zoom · ..."): the booking
+    page, the confirmation, the manage pages and the e-mails all say it the same way."""
+    kind = service.location_kind.value if service.location_kind else "in_person"
+    if kind == "phone":
+        if service.phone_caller is not None and service.phone_caller.value == "client":
+            number = service.location_detail or business.phone
+            return _("By phone: you call us on %(phone)s", phone=number) if number else _("By phone: you call us")
+        return _("By phone: we call you on the number you give")
+    if kind == "video":
+        provider = service.video_provider_name
+        text = _("By video on %(provider)s", provider=provider) if provider else _("By video")
+        return f"{text} · {service.location_detail}" if service.location_detail else text
+    address = service.location_detail or business.address
+    return _("In person at %(address)s", address=address) if address else _("In person")
+
+
 def register(app: Flask) -> None:
     """The template helpers and filters above, and :func:`remember_choice` after each request."""
     app.jinja_env.filters["date_text"] = date_text
+    app.jinja_env.globals["service_where"] = service_where  # pages and e-mails alike
     app.jinja_env.filters["ucfirst"] = lambda text: text[:1].upper() + text[1:] if text else text
     # Flask-Babel caches the locale on ``g``, which lives as long as the app context: forget it at
     # each request's start, so that a request inside a longer-lived context (tests, a CLI command

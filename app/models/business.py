@@ -270,6 +270,17 @@ class Service(db.Model):
     def interval_minutes(self) -> int:
         return self.slot_interval_minutes or self.duration_minutes
 
+    def place(self, business: Business) -> str:
+        """Where the service happens as a calendar's LOCATION shows it (RFC 5545 section 3.8.1.7:
+        plain text): in person, its address (else the business's); by phone when the client
+        calls, the number (else the business's); by video, the service's name and note. "" when
+        there is nothing to show (we call the client; a video service not named yet)."""
+        if self.location_kind == LocationKind.PHONE:
+            return (self.location_detail or business.phone or "") if self.phone_caller == PhoneCaller.CLIENT else ""
+        if self.location_kind == LocationKind.VIDEO:
+            return " · ".join(part for part in (self.video_provider_name, self.location_detail) if part)
+        return self.location_detail or business.address or ""
+
     @property
     def video_provider_name(self) -> str | None:
         """The video service's name for clients (``"Zoom"``), or None when not said or "other"."""

@@ -49,8 +49,8 @@ def base_event(booking: Booking, business: Business, *, sequence: int | None = N
     event.add("dtend", booking.end_at.astimezone(timezone.utc))
     event.add("summary", event_title(booking, business))
     event.add("description", event_description(booking, business))
-    if business.address:
-        event.add("location", business.address)
+    if place := booking.service.place(business):
+        event.add("location", place)
     return event
 
 

@@ -47,8 +47,8 @@ def google_calendar_url(booking: Booking, business: Business) -> str:
         "dates": f"{_utc_stamp(booking.start_at)}/{_utc_stamp(booking.end_at)}",
         "details": event_description(booking, business),
     }
-    if business.address:
-        params["location"] = business.address
+    if place := booking.service.place(business):
+        params["location"] = place
     if booking.client_timezone:
         params["ctz"] = booking.client_timezone
     return f"{GOOGLE_CALENDAR_URL}?{urlencode(params)}"
@@ -66,6 +66,6 @@ def outlook_calendar_url(booking: Booking, business: Business) -> str:
         "enddt": booking.end_at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "body": event_description(booking, business),
     }
-    if business.address:
-        params["location"] = business.address
+    if place := booking.service.place(business):
+        params["location"] = place
     return f"{OUTLOOK_CALENDAR_URL}?{urlencode(params)}"

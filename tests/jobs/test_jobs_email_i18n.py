@@ -163,7 +163,7 @@ def test_plain_text_details_align_on_the_longest_translated_label(speaking):
     assert (
         "Qué:        Private lesson con Owner 1\n"
         "Cuándo:     lunes, 7 de junio de 2027, 5:00–6:00 (America/New_York)\n"
-        "Dónde:      1 Pool Lane, London\n"
+        "Dónde:      En persona, 1 Pool Lane, London\n"
         f"Referencia: {booking.reference}\n"
     ) in text
     assert "Su reserva está confirmada\n==========================\n\n" in text

@@ -73,7 +73,7 @@ def test_manage_page_shows_the_booking_and_states_the_policy(client, shop, book,
     assert (
         f"Your booking Status: confirmed Reference {b.reference} Service Private lesson With Owner 1 "
         f"When {start:%A} {start.day} {start:%B %Y}, {start:%H:%M} – {(start + timedelta(hours=1)):%H:%M} (America/New York) "
-        "Where 1 Pool Lane, London E1 6AN "
+        "Where In person at 1 Pool Lane, London E1 6AN "
         "Changes You can reschedule or cancel online until 12 hours before your appointment. "
         f"That is, until {deadline:%A} {deadline.day} {deadline:%B}, {deadline:%H:%M} (America/New York). "
         "Pick a new time Cancel booking"

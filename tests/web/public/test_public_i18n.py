@@ -143,7 +143,7 @@ def test_french_form_errors_and_confirmation(client, db, shop, lesson, day):
         facts = visible(html[html.index('<p class="status-line">'):html.index("</dl>")])
         assert facts == (
             f"Statut : confirmée Référence {reference} Prestation Private lesson Avec Owner 1 "
-            f"Quand {date}, 09:00 – 10:00 (Europe/London) Où 1 Pool Lane, London E1 6AN"
+            f"Quand {date}, 09:00 – 10:00 (Europe/London) Où Sur place, 1 Pool Lane, London E1 6AN"
         )
         assert "Ajouter à Google Agenda" in html and "Réserver autre chose" in html
         assert "Gérer la réservation</a>: déplacez ou annulez en ligne." in html
