@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from app.domain.booking_events import BookingEvent
 from app.domain.booking_state import BookingStatus
@@ -130,8 +130,8 @@ def mark_request_read(booking: Booking) -> int:
 def record_for_booking(
     booking: Booking, type_: BookingEvent | str, *, actor: User | None = None, by_client: bool = False
 ) -> list[BookingNotification]:
-    """Add one notification per member (owner or staff) of the booking's business whose in-app
-    preference for ``type_`` is on, except ``actor`` (the person who made the change), to the
+    """Add one notification per owner of the booking's business, and for the staff member the
+    booking is with when they log in, whose in-app preference for ``type_`` is on, except ``actor`` (the person who made the change), to the
     current session (no commit). Call it after applying the change (status, reasons).
     Returns the new rows (ordered by user id). Raises ``ValueError`` for an event people are
     not notified of."""
@@ -143,9 +143,14 @@ def record_for_booking(
     opted_out = select(NotificationPreference.user_id).where(
         NotificationPreference.type == type_, NotificationPreference.in_app.is_(False)
     )
+    # Owners hear of every booking; a staff member only of their own (they may not see the others').
+    own = booking.staff.user_id if booking.staff is not None else None
     query = (
         select(Membership.user_id)
-        .where(Membership.business_id == booking.business_id, Membership.user_id.not_in(opted_out))
+        .where(
+            Membership.business_id == booking.business_id, Membership.user_id.not_in(opted_out),
+            or_(Membership.role == Role.OWNER, Membership.user_id == own),
+        )
         .order_by(Membership.user_id)
     )
     if actor is not None:

@@ -2,10 +2,12 @@
 and that reading/marking is scoped to one user."""
 from __future__ import annotations
 
+from datetime import time
+
 import pytest
 from sqlalchemy import select
 
-from app.models import Membership, Role, User
+from app.models import Membership, Role, StaffMember, User
 from app.models.notification import BookingNotification, NotificationPreference
 from app.domain.booking_events import BookingEvent as T
 from app.models.outbox import OutboxJob
@@ -20,8 +22,8 @@ WHEN = "Mon 7 Jun 2027, 10:00 (Europe/London)"
 
 @pytest.fixture
 def member(db, business):
-    """A second person of the business (staff, with a login)."""
-    return add_member(db, business, "sam@example.com", "Sam", Role.STAFF)
+    """A second person of the business who hears of every booking (a co-owner)."""
+    return add_member(db, business, "sam@example.com", "Sam", Role.OWNER)
 
 
 def add_member(db, business, email, name, role):
@@ -220,6 +222,22 @@ def test_owner_email_goes_while_any_owner_wants_it(db, business, owner, lesson):
 
 
 # ------------------------------------------------------------------ reading and marking, per user
+
+def test_a_staff_member_hears_only_of_their_own_bookings(db, business, owner, lesson):
+    staff_user = add_member(db, business, "kim@example.com", "Kim", Role.STAFF)
+    kim = StaffMember(business=business, user=staff_user, display_name="Kim")
+    db.session.add(kim)
+    db.session.commit()
+    business_service.set_weekly_hours(kim, {d: [(time(9), time(17))] for d in range(5)})
+    business_service.save_service(business, lesson, staff_ids=[business.staff[0].id, kim.id])
+    owners = book(business, lesson, 1, "10:00")
+    kims = booking_service.create_booking(
+        business, request_for(lesson, at(MONDAY, "12:00"), 2, staff_id=kim.id), now=NOW
+    ).booking
+    assert sorted((email, booking_id) for email, _type, _title, _message, booking_id in rows(db)) == sorted([
+        ("owner@example.com", owners.id), ("owner@example.com", kims.id), ("kim@example.com", kims.id),
+    ])
+
 
 def test_list_is_newest_first_and_per_user(db, business, owner, member, lesson):
     a = book(business, lesson, 1, "10:00")

@@ -7,7 +7,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from app.models import Membership, Role, StaffMember, User
+from app.models import Membership, Role, User
 from app.models.notification import BookingNotification
 from app.domain.booking_events import BookingEvent as T
 from app.models.outbox import OutboxJob
@@ -180,8 +180,8 @@ def test_owner_a_cannot_read_or_mark_b_notifications(client, two, other, db):
 def test_a_colleague_sees_their_own_and_not_their_own_actions(client, approval, book, db, login, logged_in):
     sam = User(email="sam@example.com", name="Sam")
     sam.set_password("correct horse battery")
-    # A staff member's login needs their staff row to open the dashboard.
-    db.session.add_all([sam, Membership(user=sam, business=approval, role=Role.STAFF), StaffMember(business=approval, user=sam, display_name="Sam")])
+    # A co-owner: hears of every booking (a staff member hears only of their own).
+    db.session.add_all([sam, Membership(user=sam, business=approval, role=Role.OWNER)])
     db.session.commit()
     booking = book(approval, "10:00", client_name="Ada Lovelace")
     owners_note = notifications.list_for(logged_in)[0].id
