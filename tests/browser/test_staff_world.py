@@ -61,20 +61,24 @@ def bookings_of(db, staff_name: str) -> set[str]:
     ))
 
 
-def without_a_login(db, staff_name: str) -> None:
-    """The demo's staff member ``staff_name`` as if they had never logged in (the demo gives Sam
-    a login; this walk invites them instead)."""
+@pytest.fixture
+def sam_without_a_login(demo, db):
+    """The demo's Sam as if they had never logged in (the demo gives Sam a login; this walk
+    invites them instead). A fixture, so it writes before the outbox runner starts polling."""
     from app.models import Membership, StaffMember
 
-    staff = db.session.scalar(select(StaffMember).where(StaffMember.display_name == staff_name))
-    user, staff.user, staff.email = staff.user, None, None
-    db.session.delete(db.session.scalar(select(Membership).where(Membership.user_id == user.id)))
-    db.session.delete(user)
+    with db.session.no_autoflush:
+        staff = db.session.scalar(select(StaffMember).where(StaffMember.display_name == "Sam"))
+        user = staff.user
+        membership = db.session.scalar(select(Membership).where(Membership.user_id == user.id))
+        staff.user, staff.email = None, None
+        db.session.delete(membership)
+        db.session.delete(user)
     db.session.commit()
+    db.session.remove()
 
 
-def test_an_invited_staff_member_sees_only_their_world(live_server, demo, db, smtp_server, outbox_runner, new_context):
-    without_a_login(db, "Sam")
+def test_an_invited_staff_member_sees_only_their_world(live_server, demo, sam_without_a_login, db, smtp_server, outbox_runner, new_context):
     sams, others = bookings_of(db, "Sam"), bookings_of(db, "Alex")
     db.session.remove()
     assert sams and others and not sams & others

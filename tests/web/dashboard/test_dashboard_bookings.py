@@ -156,5 +156,5 @@ def test_overview(client, approval, book):
     body = text(client.get("/dashboard/"))
     assert 'value="http://localhost/book/swim-school-pro"' in body
     assert "<strong>1</strong> request awaiting approval" in body
-    upcoming = re.findall(r'<a href="/dashboard/bookings/(\d+)">', body)
+    upcoming = re.findall(r'<a href="/dashboard/bookings/(\d+)"', body)
     assert upcoming == [str(i) for i in sorted([confirmed.id, confirmed.id - 1])]
