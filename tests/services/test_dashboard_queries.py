@@ -135,9 +135,10 @@ def _unread_requests(db, booking_id):
 
 @pytest.mark.parametrize("decide", ["approve", "reject", "cancel", "expire"])
 def test_deciding_a_request_marks_its_notification_read_for_everyone(db, approval, lesson, ben, owner, decide):
-    request = book(approval, lesson)
+    # With Ben, so both he (his own booking) and the owner (every booking) are told.
+    request = book(approval, lesson, staff_id=ben.id)
     assert _unread_requests(db, request.id) == [owner.id, ben.user_id]
-    other = book(approval, lesson, "14:00", 2)
+    other = book(approval, lesson, "14:00", 2, staff_id=ben.id)
     if decide == "approve":
         booking_service.approve(approval, request.id, owner, now=NOW)
     elif decide == "reject":
